@@ -1,0 +1,205 @@
+"""The ``triage`` command: a thin layer that parses options, calls one library function and
+turns triage's errors into a clear message and a non-zero exit code."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from triage import __version__
+from triage.errors import TriageError
+
+DEFAULT_STORE = "triage.db"
+
+
+def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TriageError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="triage")
+def cli() -> None:
+    """triage: sort a social landlord's inbound mail and surveys into complaints, service
+    requests, MP enquiries, compliments and other, under the Housing Ombudsman's Code.
+
+    Example:
+
+        triage run pipelines/sample.toml
+    """
+
+
+# -- ingest and run ------------------------------------------------------------------------
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@friendly_errors
+def ingest(paths: tuple[Path, ...], store: str, as_json: bool) -> None:
+    """Ingest mail files and folders (.eml, .mbox, Maildir, Outlook .msg) into the store.
+
+    Folders are walked recursively. Each message is stored once however often it is ingested;
+    what cannot be read is quarantined with its reason. The summary counts messages seen,
+    stored, duplicates and quarantined (seen = the sum of the other three).
+
+    Example:
+
+        triage ingest ~/exports/complaints.mbox saved-mail/ --store triage.db --json
+    """
+    from triage.jobs import ingest_paths, summary_json
+    from triage.store.db import Store
+
+    with Store(store) as db:
+        result = ingest_paths(db, list(paths))
+    _report(result, as_json, summary_json)
+
+
+@cli.command()
+@click.argument("pipeline_file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@friendly_errors
+def run(pipeline_file: Path, as_json: bool) -> None:
+    """Run a pipeline file: read its sources into its store and print a summary table.
+
+    Example:
+
+        triage run pipelines/sample.toml
+    """
+    from triage.jobs import run_pipeline, summary_json
+    from triage.pipeline import load
+    from triage.store.db import Store
+
+    pipeline = load(pipeline_file)
+    with Store(pipeline.store_url()) as db:
+        result = run_pipeline(pipeline, db)
+        if not as_json:
+            click.echo(f"Pipeline {pipeline.pipeline.name!r} -> {pipeline.store_url()}")
+    _report(result, as_json, summary_json)
+
+
+def _report(result: Any, as_json: bool, summary_json: Callable[[Any], str]) -> None:
+    if as_json:
+        click.echo(summary_json(result))
+    else:
+        from triage.summary import print_summary
+
+        print_summary(result)
+    for error in result.errors:
+        click.echo(f"Error: {error}", err=True)
+    if result.errors:
+        sys.exit(1)
+
+
+# -- quarantine ----------------------------------------------------------------------------
+@cli.group()
+def quarantine() -> None:
+    """Items that could not be read as messages, kept whole with the reason.
+
+    Example:
+
+        triage quarantine list --store triage.db
+    """
+
+
+@quarantine.command("list")
+@click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+@click.option("--all", "show_all", is_flag=True, help="Include items already released into the store.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
+@friendly_errors
+def quarantine_list(store: str, show_all: bool, as_json: bool) -> None:
+    """List quarantined items: id, where it came from and why it was held.
+
+    Example:
+
+        triage quarantine list --store triage.db
+    """
+    from triage.store.db import Store
+
+    with Store(store) as db:
+        rows = db.quarantined(None if show_all else "held")
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps({**row, "created_at": row["created_at"].isoformat()}, default=str))
+        return
+    if not rows:
+        click.echo("Nothing is in quarantine.")
+        return
+    from triage.summary import print_quarantine
+
+    print_quarantine(rows)
+
+
+@quarantine.command("show")
+@click.argument("item_id", type=int)
+@click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+@click.option("--raw", is_flag=True, help="Write the item's raw bytes to standard output.")
+@friendly_errors
+def quarantine_show(item_id: int, store: str, raw: bool) -> None:
+    """Show one quarantined item: source, reason and the start of its raw bytes.
+
+    Example:
+
+        triage quarantine show 3 --raw > held-message.eml
+    """
+    from triage.store.db import Store
+
+    with Store(store) as db:
+        row = db.quarantine_item(item_id)
+    if row is None:
+        raise TriageError(f"there is no quarantined item {item_id}; `triage quarantine list` shows them.")
+    if raw:
+        sys.stdout.buffer.write(row["raw"])
+        return
+    click.echo(f"Item:     {row['id']} ({row['status']})")
+    click.echo(f"Source:   {row['source']}")
+    click.echo(f"Reason:   {row['reason']}")
+    click.echo(f"Held at:  {row['created_at']:%Y-%m-%d %H:%M} UTC")
+    click.echo(f"Size:     {len(row['raw'])} bytes")
+    preview = row["raw"][:600].decode("utf-8", "replace")
+    click.echo("--- first bytes ---")
+    click.echo(preview)
+
+
+@quarantine.command("retry")
+@click.argument("item_ids", nargs=-1, type=int, required=True)
+@click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+@friendly_errors
+def quarantine_retry(item_ids: tuple[int, ...], store: str) -> None:
+    """Try to read quarantined items again; those that now parse move into the store.
+
+    Example:
+
+        triage quarantine retry 3 4
+    """
+    from triage.jobs import retry_quarantined
+    from triage.store.db import Store
+
+    failed = 0
+    with Store(store) as db:
+        for qid in item_ids:
+            ok, detail = retry_quarantined(db, qid)
+            click.echo(("Released: " if ok else "Held: ") + detail)
+            failed += not ok
+    if failed:
+        sys.exit(1)
+
+
+def main() -> None:  # console-script entry point
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Errors a user of triage can see.
+
+Every message is a whole sentence that says what happened, where, and what to do next.
+
+    TriageError
+    ├── ConfigError      a pipeline, map or settings file is wrong
+    ├── InputError       a file or folder given to triage cannot be used
+    │   └── SurveyColumnError   a survey export lacks a mapped column
+    ├── StoreError       the message store cannot be opened or upgraded
+    └── ModelError       a model artefact is missing, corrupt or tampered with
+
+Problems with a single message (broken MIME, undecodable bytes) are *not* errors: the message
+is quarantined with its reason and the run goes on.
+"""
+
+from __future__ import annotations
+
+
+class TriageError(Exception):
+    """Base class: the CLI prints the message and exits non-zero, without a traceback."""
+
+
+class ConfigError(TriageError):
+    pass
+
+
+class InputError(TriageError):
+    pass
+
+
+class SurveyColumnError(InputError):
+    def __init__(self, path: str, column: str, role: str, available: list[str]) -> None:
+        self.path, self.column, self.role, self.available = path, column, role, available
+        shown = ", ".join(repr(c) for c in available) or "(no header row)"
+        super().__init__(
+            f"{path}: the survey column {column!r} (mapped as {role!r}) is not in the file. "
+            f"Columns that exist: {shown}. Fix the [sources.columns] mapping in the pipeline file."
+        )
+
+
+class StoreError(TriageError):
+    pass
+
+
+class ModelError(TriageError):
+    pass

@@ -1,0 +1,262 @@
+"""Raw RFC 5322 bytes to a Message.
+
+We parse with the standard library's ``compat32`` policy and decode headers ourselves: on
+this hardware that is about 4x faster than ``policy.default`` (which re-parses Content-Type on
+every call), and it is more forgiving of broken mail. Broken MIME is read as far as it goes;
+what the parser noticed is kept in ``Message.defects``.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.utils
+import re
+from datetime import UTC, datetime
+from email.message import Message as MimeMessage
+
+from triage.ingest import automail
+from triage.ingest.html_text import html_to_text
+from triage.ingest.replies import split_body
+from triage.message import Attachment, Message, Quarantined, Source
+
+# Charset labels seen in real mail that Python does not know, or knows by a narrower name.
+_CHARSET_ALIASES = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "ks_c_5601-1987": "cp949",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+    "x-unknown": "utf-8",
+    "unknown-8bit": "utf-8",
+    "default": "utf-8",
+    "utf8": "utf-8",
+    "unicode-1-1-utf-7": "utf-7",
+}
+_ENCODED_WORD = re.compile(r"=\?[^?]+\?[bBqQ]\?")
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:", re.MULTILINE)
+_MSGID = re.compile(r"<[^<>\s]+>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_RECEIVED_DATE = re.compile(r";\s*([^;]+)$")
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode with the declared charset, falling back to UTF-8 then Windows-1252."""
+    name = (charset or "utf-8").strip().strip('"').lower()
+    name = _CHARSET_ALIASES.get(name, name)
+    if name == "utf-8":
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="replace")
+    try:
+        return data.decode(name, errors="replace")
+    except LookupError:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", errors="replace")
+
+
+def decode_header(value: object) -> str:
+    """A header value as text: RFC 2047 words decoded, raw 8-bit bytes guessed, controls dropped."""
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):
+        value = str(value.encode()) if not isinstance(value, str) else value
+    text = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):  # 8-bit bytes kept as surrogates by compat32
+        text = decode_bytes(text.encode("ascii", "surrogateescape"), "utf-8")
+    if "=?" in text and _ENCODED_WORD.search(text):
+        try:
+            parts = email.header.decode_header(text)
+            text = "".join(decode_bytes(chunk, cs) if isinstance(chunk, bytes) else chunk for chunk, cs in parts)
+        except Exception:
+            pass  # keep the undecoded text rather than lose the header
+    text = _CONTROL.sub("", text.replace("\r", "").replace("\n", " "))
+    return " ".join(text.split())
+
+
+def _raw_header(msg: MimeMessage, name: str) -> str:
+    for key, value in msg._headers:  # raw (name, value) pairs: never raises on bad encodings
+        if key.lower() == name:
+            return value if isinstance(value, str) else str(value)
+    return ""
+
+
+def _parse_date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def _received_time(msg: MimeMessage) -> datetime | None:
+    """When the landlord's server received it (top Received header), else the Date header."""
+    for key, value in msg._headers:
+        if key.lower() == "received":
+            match = _RECEIVED_DATE.search(" ".join(str(value).split()))
+            if match and (dt := _parse_date(match.group(1))):
+                return dt
+            break
+    return _parse_date(decode_header(_raw_header(msg, "date")))
+
+
+def _addresses(value: str) -> list[tuple[str, str]]:
+    if not value:
+        return []
+    try:
+        return [(n, a) for n, a in email.utils.getaddresses([value]) if a or n]
+    except Exception:
+        return [("", value)]
+
+
+def _is_attachment(part: MimeMessage) -> bool:
+    disposition = _raw_header(part, "content-disposition").lower()
+    return disposition.startswith("attachment") or (bool(part.get_filename()) and not disposition.startswith("inline"))
+
+
+def _part_text(part: MimeMessage, defects: list[str]) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception as exc:  # malformed transfer encoding
+        defects.append(f"undecodable body part ({exc.__class__.__name__})")
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        payload = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+    return decode_bytes(payload, part.get_content_charset())
+
+
+def _filename(part: MimeMessage) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    return decode_header(name) if name else ""
+
+
+def _extract(msg: MimeMessage, defects: list[str]) -> tuple[str, str, list[Attachment]]:
+    """Return (text, format, attachments): the first readable body, preferring text/plain."""
+    plain: str | None = None
+    html: str | None = None
+    attachments: list[Attachment] = []
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if part.is_multipart():
+            continue
+        if ctype == "message/rfc822" or (ctype.startswith("message/") and ctype != "message/delivery-status"):
+            continue
+        if _is_attachment(part) or not (ctype.startswith("text/") or ctype == "message/delivery-status"):
+            try:
+                content = part.get_payload(decode=True) or b""
+            except Exception:
+                content = b""
+            attachments.append(Attachment(_filename(part) or f"unnamed.{ctype.split('/')[-1]}", ctype, len(content), content))
+            continue
+        if ctype == "text/html":
+            if html is None:
+                html = _part_text(part, defects)
+        elif ctype in ("text/plain", "text/enriched", "message/delivery-status") or ctype.startswith("text/"):
+            if plain is None:
+                plain = _part_text(part, defects)
+    # Forwarded messages attached whole (message/rfc822): their parts come through walk() too,
+    # so a forward-as-attachment still yields its text; record it as an attachment as well.
+    for part in msg.walk():
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_payload()
+            body = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+            attachments.append(Attachment(_filename(part) or "forwarded-message.eml", "message/rfc822", len(body), body))
+    if plain is not None and plain.strip():
+        return plain, "plain", attachments
+    if html is not None:
+        return html_to_text(html), "html", attachments
+    return plain or "", "plain", attachments
+
+
+def _header_start(raw: bytes) -> int:
+    """Offset where the header lines begin, skipping leading blank space and an mbox
+    "From " envelope line; -1 when the bytes do not start with headers at all."""
+    stripped = raw.lstrip()
+    offset = len(raw) - len(stripped)
+    if stripped.startswith(b"From "):
+        newline = stripped.find(b"\n")
+        if newline < 0:
+            return -1
+        offset += newline + 1
+    return offset if _HEADER_LINE.match(raw, offset) else -1
+
+
+def looks_like_email(raw: bytes) -> bool:
+    return _header_start(raw) >= 0
+
+
+def parse_email(raw: bytes, source: Source, channel: str = "email") -> Message | Quarantined:
+    """Parse one message. Never raises: what cannot be read is quarantined with a reason."""
+    if not raw.strip():
+        return Quarantined(source, "empty file: there is no message in it", raw)
+    start = _header_start(raw)
+    if start < 0:
+        return Quarantined(
+            source,
+            "not an email message: the file does not start with header lines such as 'From:' or "
+            "'Subject:'. If it is mail, save it from the mail client as .eml, .msg or .mbox.",
+            raw,
+        )
+    try:
+        msg = email.message_from_bytes(raw[start:] if start else raw)
+        return _to_message(msg, raw, source, channel)
+    except Exception as exc:  # the last line of defence: keep the bytes and the reason
+        return Quarantined(source, f"could not be parsed as email ({exc.__class__.__name__}: {exc})", raw)
+
+
+def _to_message(msg: MimeMessage, raw: bytes, source: Source, channel: str) -> Message:
+    defects = sorted(
+        {d.__class__.__name__ for d in msg.defects}
+        | {d.__class__.__name__ for p in msg.walk() for d in getattr(p, "defects", [])}
+    )
+    get = lambda name: decode_header(_raw_header(msg, name)).lower()  # noqa: E731
+    from_list = _addresses(decode_header(_raw_header(msg, "from")))
+    sender_name, sender_addr = from_list[0] if from_list else ("", "")
+    recipients = [
+        email.utils.formataddr((n, a)) if n else a
+        for field in ("to", "cc")
+        for n, a in _addresses(decode_header(_raw_header(msg, field)))
+    ]
+    message_id = _MSGID.search(decode_header(_raw_header(msg, "message-id")))
+    in_reply_to = _MSGID.search(decode_header(_raw_header(msg, "in-reply-to")))
+    references = _MSGID.findall(decode_header(_raw_header(msg, "references")))
+    text, body_format, attachments = _extract(msg, defects)
+    parts = split_body(text)
+    automated = automail.detect(get, msg.get_content_type(), (msg.get_param("report-type") or "").lower())
+    return Message(
+        source=source,
+        channel=channel,
+        raw=raw,
+        received_at=_received_time(msg),
+        sender_name=sender_name.strip(),
+        sender_addr=sender_addr.strip().lower(),
+        recipients=recipients,
+        subject=decode_header(_raw_header(msg, "subject")),
+        message_id=message_id.group(0) if message_id else None,
+        in_reply_to=in_reply_to.group(0) if in_reply_to else None,
+        references=references,
+        body_new=parts.new,
+        body_quoted=parts.quoted,
+        body_signature=parts.signature,
+        body_format=body_format,
+        attachments=attachments,
+        automated=automated[0] if automated else None,
+        automated_reason=automated[1] if automated else "",
+        defects=defects,
+    )

@@ -1,0 +1,153 @@
+"""Jobs the CLI runs: ingest paths into a store, run a pipeline, retry quarantined items.
+
+A problem with one source (a missing folder, a survey with a misspelt column) is reported and
+the job goes on with the other sources; the caller decides the exit code from ``problems``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from triage.errors import InputError
+from triage.ingest.email_parse import parse_email
+from triage.ingest.files import Item, iter_paths, read_file
+from triage.ingest.outlook import OLE_MAGIC, parse_msg
+from triage.ingest.survey import SurveyColumns, read_survey
+from triage.message import Message, Quarantined, Source
+from triage.pipeline import FilesSource, Pipeline, SurveySource
+from triage.store.db import Counts, Store
+
+SURVEY_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+
+
+@dataclass
+class SourceResult:
+    name: str
+    counts: Counts
+    error: str | None = None
+
+
+@dataclass
+class JobResult:
+    sources: list[SourceResult] = field(default_factory=list)
+
+    @property
+    def total(self) -> Counts:
+        total = Counts()
+        for s in self.sources:
+            total.add(s.counts)
+        return total
+
+    @property
+    def errors(self) -> list[str]:
+        return [s.error for s in self.sources if s.error]
+
+
+def mail_items(paths: list[Path], channel: str = "email", webform_senders: Iterable[str] = ()) -> Iterator[Item]:
+    senders = {s.lower() for s in webform_senders}
+    for path in iter_paths(paths):
+        for item in read_file(path, channel):
+            if senders and isinstance(item, Message) and item.sender_addr in senders:
+                item.channel = "webform"
+            yield item
+
+
+def ingest_paths(store: Store, paths: list[Path], run_name: str = "ingest") -> JobResult:
+    """``triage ingest``: mail files and folders, each path its own source line."""
+    result = JobResult()
+    run_id = store.start_run(run_name)
+    for path in paths:
+        result.sources.append(_ingest_one(store, str(path), run_id, lambda p=path: mail_items([p])))
+    store.finish_run(run_id, result.total)
+    return result
+
+
+def run_pipeline(pipeline: Pipeline, store: Store) -> JobResult:
+    result = JobResult()
+    run_id = store.start_run(pipeline.pipeline.name)
+    for source in pipeline.sources:
+        if isinstance(source, FilesSource):
+            paths = [pipeline.resolve(p) for p in source.paths]
+            name = ", ".join(source.paths)
+            result.sources.append(
+                _ingest_one(store, name, run_id, lambda paths=paths, s=source: mail_items(paths, s.channel, s.webform_senders))
+            )
+        elif isinstance(source, SurveySource):
+            path = pipeline.resolve(source.path)
+            cols = source.columns.to_columns()
+            result.sources.append(_ingest_one(store, source.path, run_id, lambda p=path, c=cols: survey_items(p, c)))
+    store.finish_run(run_id, result.total)
+    return result
+
+
+def survey_items(path: Path, columns: SurveyColumns) -> Iterator[Item]:
+    if not path.exists():
+        raise InputError(f"{path}: no such survey export. Check [[sources]] path in the pipeline file.")
+    try:
+        yield from read_survey(path, columns)
+    except InputError as exc:
+        # Keep the whole file in quarantine with the reason, then tell the user.
+        yield Quarantined(Source("survey", path=str(path)), str(exc), _read_or_empty(path))
+        raise
+
+
+def _read_or_empty(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _ingest_one(store: Store, name: str, run_id: int, items: object) -> SourceResult:
+    result = SourceResult(name, Counts())
+    buffered: list[Item] = []
+    try:
+        for item in items():  # type: ignore[operator]
+            buffered.append(item)
+            if len(buffered) >= 500:
+                result.counts.add(store.add(buffered, run_id))
+                buffered = []
+    except InputError as exc:
+        result.error = str(exc)
+    if buffered:
+        result.counts.add(store.add(buffered, run_id))
+    if result.error is None and result.counts.stored + result.counts.duplicates == 0:
+        held = result.counts.quarantined
+        result.error = f"{name}: nothing readable was found there (mail: .eml, .msg, .mbox, Maildir; surveys: rows with text)" + (
+            f"; {held} file(s) were quarantined, see `triage quarantine list`." if held else "."
+        )
+    return result
+
+
+def retry_quarantined(store: Store, qid: int) -> tuple[bool, str]:
+    """Parse a quarantined item again (after a triage upgrade, say). Returns (stored, detail)."""
+    row = store.quarantine_item(qid)
+    if row is None:
+        return False, f"there is no quarantined item {qid}; `triage quarantine list` shows them."
+    if row["status"] != "held":
+        return False, f"item {qid} was already released into the store as message {row['message_pk']}."
+    detail = row["source_detail"] or {}
+    source = Source(**{k: v for k, v in detail.items() if k in Source.__slots__})
+    raw: bytes = row["raw"]
+    item: Item
+    if row["source_type"] == "survey":
+        return False, "a survey file is retried by running its pipeline again once the column mapping is fixed."
+    item = parse_msg(raw, source) if raw.startswith(OLE_MAGIC) else parse_email(raw, source)
+    if isinstance(item, Quarantined):
+        return False, f"still cannot be read: {item.reason}"
+    with store.transaction() as conn:
+        counts = store.add_batch(conn, [item], row["run_id"])
+        pk = store.message_pk_for(conn, item.sha256, item.message_id)
+        store.release(conn, qid, pk)
+    what = "stored" if counts.stored else "already in the store"
+    return True, f"item {qid} read as a message and {what} (message {pk})."
+
+
+def summary_json(result: JobResult) -> str:
+    total = result.total.as_dict()
+    total["errors"] = result.errors
+    total["sources"] = [{"source": s.name, **s.counts.as_dict(), "error": s.error} for s in result.sources]
+    return json.dumps(total, indent=None)

@@ -1,0 +1,32 @@
+"""The label, theme, channel and flag vocabularies: the one place they are written down.
+
+Their meanings are defined in the team's shared ``labels.md`` and in
+``training_data/GUIDE.md``; code, tests and docs read the lists from here.
+"""
+
+from __future__ import annotations
+
+KINDS: tuple[str, ...] = ("complaint", "service_request", "mp_enquiry", "compliment", "other")
+
+THEMES: tuple[str, ...] = (
+    "repairs",
+    "damp_mould",
+    "heating_gas",
+    "contractor",
+    "communication",
+    "allocations",
+    "homelessness",
+    "anti_social_behaviour",
+    "staff_conduct",
+    "rent_charges",
+    "voids_lettings",
+    "estate_grounds",
+    "leasehold",
+    "tenancy_management",
+    "complaint_handling",
+)
+
+CHANNELS: tuple[str, ...] = ("email", "survey", "webform")
+
+# What the header rules in triage.ingest.automail can mark a message as.
+AUTOMATED_TYPES: tuple[str, ...] = ("auto_reply", "bounce", "bulk")

@@ -1,0 +1,116 @@
+"""Pipeline files: declarative TOML jobs in ``pipelines/``.
+
+A pipeline says where messages come from and which store they go to. Relative paths are
+resolved against the pipeline file's own folder, so a job runs the same from any directory.
+Secrets (passwords, tokens) are never accepted here: a source names the environment variable or
+file that holds them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from triage.errors import ConfigError
+from triage.ingest.survey import SurveyColumns
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class PipelineInfo(BaseModel):
+    model_config = _STRICT
+    name: str = Field(description="A short name for the job, shown in summaries and stored with each run.")
+    store: str = Field("triage.db", description="SQLite file path or postgresql:// URL of the message store.")
+    description: str = ""
+
+
+class FilesSource(BaseModel):
+    """Mail saved as files: .eml, .mbox, Maildir folders, Outlook .msg; folders are walked."""
+
+    model_config = _STRICT
+    type: Literal["files"]
+    paths: list[str] = Field(min_length=1)
+    channel: Literal["email", "webform"] = "email"
+    webform_senders: list[str] = Field(
+        default_factory=list,
+        description="Sender addresses of the website's form notifications: their mail is channel 'webform'.",
+    )
+
+
+class SurveyColumnsConfig(BaseModel):
+    model_config = _STRICT
+    text: str
+    respondent: str | None = None
+    received: str | None = None
+    response_id: str | None = None
+    question: str | None = None
+
+    def to_columns(self) -> SurveyColumns:
+        return SurveyColumns(**self.model_dump())
+
+
+class SurveySource(BaseModel):
+    """A survey export (CSV or XLSX) with a column mapping."""
+
+    model_config = _STRICT
+    type: Literal["survey"]
+    path: str
+    columns: SurveyColumnsConfig
+
+
+Source = Annotated[FilesSource | SurveySource, Field(discriminator="type")]
+
+
+class Pipeline(BaseModel):
+    model_config = _STRICT
+    pipeline: PipelineInfo
+    sources: list[Source] = Field(min_length=1)
+    # Set by load(): the folder relative paths are resolved against.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def store_url(self) -> str:
+        store = self.pipeline.store
+        return store if "://" in store else str(self.resolve(store))
+
+
+def load(path: str | Path) -> Pipeline:
+    """Read and check a pipeline file; every problem is a ConfigError naming the file and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such pipeline file. The shipped ones are in pipelines/ (e.g. pipelines/sample.toml)."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: could not read the pipeline file ({exc}).") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the syntax and run again.") from exc
+    try:
+        pipeline = Pipeline.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe_validation(exc)}") from None
+    return pipeline.model_copy(update={"base_dir": path.resolve().parent})
+
+
+def describe_validation(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+        where = where.replace(".files", "").replace(".survey", "")
+        if err["type"] == "extra_forbidden":
+            lines.append(f"unknown key {where!r}: remove it or check its spelling")
+        elif err["type"] == "missing":
+            lines.append(f"missing key {where!r}")
+        else:
+            lines.append(f"{where}: {err['msg']} (got {err.get('input')!r})")
+    return "; ".join(lines) + ". Fix the pipeline file and run again."

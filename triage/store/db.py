@@ -1,0 +1,328 @@
+"""The message store: SQLite by default, PostgreSQL with only a different URL.
+
+Opening a store upgrades its schema to the current version (Alembic migrations), so a store
+made by an earlier triage keeps everything it holds. Messages are written in batches, in one
+transaction each, deduplicated by raw-bytes hash and by Message-ID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from triage.errors import StoreError
+from triage.message import Message, Quarantined
+from triage.store.schema import attachments, messages, quarantine, runs
+
+BATCH = 500
+
+
+@dataclass
+class Counts:
+    """What one ingest did. ``seen`` always equals the sum of the other three."""
+
+    seen: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, other: Counts) -> None:
+        self.seen += other.seen
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        self.problems += other.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seen": self.seen, "stored": self.stored, "duplicates": self.duplicates, "quarantined": self.quarantined}
+
+
+def normalise_url(url: str | Path) -> str:
+    """A plain path means a SQLite file; ``postgresql://`` uses psycopg 3."""
+    text = str(url)
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser()}"
+    if text.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    return text
+
+
+def _clean(value: str) -> str:
+    """Text safe for every backend: no NUL (PostgreSQL refuses it), no lone surrogates."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything triage stores is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Store:
+    def __init__(self, url: str | Path, *, upgrade: bool = True) -> None:
+        self.url = normalise_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        if self.is_sqlite:
+            db_path = self.url.removeprefix("sqlite:///")
+            if db_path and db_path != ":memory:" and not Path(db_path).parent.exists():
+                raise StoreError(f"{db_path}: the folder for the store does not exist. Create it or choose another --store.")
+        try:
+            self.engine: Engine = create_engine(self.url)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StoreError(f"{url}: not a usable database URL ({exc}). Use a file path or postgresql://user@host/db.") from exc
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        if upgrade:
+            self.upgrade()
+
+    # -- schema ---------------------------------------------------------------------------
+    def upgrade(self) -> None:
+        from triage.store.migrate import upgrade_to_head
+
+        try:
+            with self.engine.begin() as conn:
+                upgrade_to_head(conn)
+        except OperationalError as exc:
+            raise StoreError(f"could not open the store {self.url!r}: {exc.orig}. Check the path or the server.") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- runs -----------------------------------------------------------------------------
+    def start_run(self, pipeline: str) -> int:
+        with self.transaction() as conn:
+            return conn.execute(
+                insert(runs).values(pipeline=pipeline, started_at=_now(), seen=0, stored=0, duplicates=0, quarantined=0)
+            ).inserted_primary_key[0]
+
+    def finish_run(self, run_id: int, counts: Counts) -> None:
+        with self.transaction() as conn:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(finished_at=_now(), **counts.as_dict()))
+
+    # -- writing --------------------------------------------------------------------------
+    def add(self, items: Iterable[Message | Quarantined], run_id: int | None = None) -> Counts:
+        """Store items in batches; returns what happened to each."""
+        counts = Counts()
+        batch: list[Message | Quarantined] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                with self.transaction() as conn:
+                    counts.add(self.add_batch(conn, batch, run_id))
+                batch = []
+        if batch:
+            with self.transaction() as conn:
+                counts.add(self.add_batch(conn, batch, run_id))
+        return counts
+
+    def add_batch(self, conn: Connection, batch: list[Message | Quarantined], run_id: int | None) -> Counts:
+        """Store one batch inside the caller's transaction (so a caller can checkpoint in it)."""
+        counts = Counts(seen=len(batch))
+        msgs = [m for m in batch if isinstance(m, Message)]
+        held = [q for q in batch if isinstance(q, Quarantined)]
+        new_msgs = self._new_messages(conn, msgs)
+        counts.duplicates += len(msgs) - len(new_msgs)
+        if new_msgs:
+            try:
+                with conn.begin_nested():
+                    self._insert_messages(conn, new_msgs, run_id)
+                counts.stored += len(new_msgs)
+            except IntegrityError:  # another writer stored some of them meanwhile: go one by one
+                for m in new_msgs:
+                    try:
+                        with conn.begin_nested():
+                            self._insert_messages(conn, [m], run_id)
+                        counts.stored += 1
+                    except IntegrityError:
+                        counts.duplicates += 1
+        new_held = self._new_quarantined(conn, held)
+        counts.duplicates += len(held) - len(new_held)
+        if new_held:
+            conn.execute(insert(quarantine), [_quarantine_row(q, run_id) for q in new_held])
+            counts.quarantined += len(new_held)
+            counts.problems += [f"{q.source.describe()}: {q.reason}" for q in new_held]
+        return counts
+
+    def _new_messages(self, conn: Connection, msgs: list[Message]) -> list[Message]:
+        if not msgs:
+            return []
+        hashes = {m.sha256 for m in msgs}
+        ids = {m.message_id for m in msgs if m.message_id}
+        seen_hashes = set(conn.scalars(select(messages.c.sha256).where(messages.c.sha256.in_(hashes))))
+        seen_ids = set(conn.scalars(select(messages.c.message_id).where(messages.c.message_id.in_(ids)))) if ids else set()
+        fresh = []
+        for m in msgs:
+            if m.sha256 in seen_hashes or (m.message_id and m.message_id in seen_ids):
+                continue
+            seen_hashes.add(m.sha256)
+            if m.message_id:
+                seen_ids.add(m.message_id)
+            fresh.append(m)
+        return fresh
+
+    def _new_quarantined(self, conn: Connection, held: list[Quarantined]) -> list[Quarantined]:
+        if not held:
+            return []
+        known = set(conn.scalars(select(quarantine.c.sha256).where(quarantine.c.sha256.in_({q.sha256 for q in held}))))
+        fresh = []
+        for q in held:
+            if q.sha256 not in known:
+                known.add(q.sha256)
+                fresh.append(q)
+        return fresh
+
+    def _insert_messages(self, conn: Connection, msgs: list[Message], run_id: int | None) -> None:
+        now = _now()
+        rows = [_message_row(m, run_id, now) for m in msgs]
+        result = conn.execute(insert(messages).returning(messages.c.id, messages.c.sha256, sort_by_parameter_order=True), rows)
+        pks = [row.id for row in result]
+        att_rows = [
+            {
+                "message_pk": pk,
+                "filename": _clean(a.filename),
+                "content_type": _clean(a.content_type),
+                "size": a.size,
+                "content": a.content,
+            }
+            for pk, m in zip(pks, msgs, strict=True)
+            for a in m.attachments
+        ]
+        if att_rows:
+            conn.execute(insert(attachments), att_rows)
+
+    # -- reading --------------------------------------------------------------------------
+    def count(self, table: str = "messages") -> int:
+        tables = {"messages": messages, "quarantine": quarantine, "attachments": attachments, "runs": runs}
+        with self.engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(tables[table])) or 0
+
+    def message(self, pk: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(messages).where(messages.c.id == pk)).mappings().first()
+            if row is None:
+                return None
+            data = dict(row)
+            data["attachments"] = [
+                dict(r)
+                for r in conn.execute(
+                    select(attachments.c.filename, attachments.c.content_type, attachments.c.size).where(
+                        attachments.c.message_pk == pk
+                    )
+                ).mappings()
+            ]
+        for key in ("received_at", "ingested_at"):
+            data[key] = as_utc(data[key])
+        return data
+
+    def quarantined(self, status: str | None = "held") -> list[dict[str, Any]]:
+        query = select(
+            quarantine.c.id,
+            quarantine.c.source,
+            quarantine.c.reason,
+            quarantine.c.created_at,
+            quarantine.c.status,
+            quarantine.c.message_pk,
+        ).order_by(quarantine.c.id)
+        if status:
+            query = query.where(quarantine.c.status == status)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def quarantine_item(self, qid: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(quarantine).where(quarantine.c.id == qid)).mappings().first()
+            return dict(row) if row else None
+
+    def release(self, conn: Connection, qid: int, message_pk: int | None) -> None:
+        conn.execute(
+            update(quarantine).where(quarantine.c.id == qid).values(status="released", released_at=_now(), message_pk=message_pk)
+        )
+
+    def message_pk_for(self, conn: Connection, sha256: str, message_id: str | None) -> int | None:
+        pk = conn.scalar(select(messages.c.id).where(messages.c.sha256 == sha256))
+        if pk is None and message_id:
+            pk = conn.scalar(select(messages.c.id).where(messages.c.message_id == message_id))
+        return pk
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _message_row(m: Message, run_id: int | None, now: datetime) -> dict[str, Any]:
+    return {
+        "sha256": m.sha256,
+        "message_id": _clean(m.message_id) if m.message_id else None,
+        "in_reply_to": _clean(m.in_reply_to) if m.in_reply_to else None,
+        "references": [_clean(r) for r in m.references],
+        "channel": m.channel,
+        "source_type": m.source.type,
+        "source": _clean(m.source.describe()),
+        "source_detail": m.source.as_dict(),
+        "received_at": m.received_at,
+        "ingested_at": now,
+        "sender_name": _clean(m.sender_name),
+        "sender_addr": _clean(m.sender_addr),
+        "recipients": [_clean(r) for r in m.recipients],
+        "subject": _clean(m.subject),
+        "body_new": _clean(m.body_new),
+        "body_quoted": _clean(m.body_quoted),
+        "body_signature": _clean(m.body_signature),
+        "body_format": m.body_format,
+        "automated": m.automated,
+        "automated_reason": _clean(m.automated_reason),
+        "respondent_ref": _clean(m.respondent_ref),
+        "defects": m.defects,
+        "size": len(m.raw),
+        "raw": m.raw,
+        "run_id": run_id,
+    }
+
+
+def _quarantine_row(q: Quarantined, run_id: int | None) -> dict[str, Any]:
+    return {
+        "sha256": q.sha256,
+        "source_type": q.source.type,
+        "source": _clean(q.source.describe()),
+        "source_detail": q.source.as_dict(),
+        "reason": _clean(q.reason),
+        "raw": q.raw,
+        "created_at": _now(),
+        "status": "held",
+        "run_id": run_id,
+    }

@@ -1,0 +1,95 @@
+"""The store's tables (SQLAlchemy Core). Changes to them are Alembic migrations in
+``triage/store/migrations/versions``; this module describes the current head."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("message_id", Text, unique=True),
+    Column("in_reply_to", Text),
+    Column("references", JSON, nullable=False, default=list),
+    Column("channel", String(16), nullable=False),
+    Column("source_type", String(16), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("source_detail", JSON, nullable=False),
+    Column("received_at", DateTime(timezone=True)),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+    Column("sender_name", Text, nullable=False, default=""),
+    Column("sender_addr", Text, nullable=False, default=""),
+    Column("recipients", JSON, nullable=False, default=list),
+    Column("subject", Text, nullable=False, default=""),
+    Column("body_new", Text, nullable=False, default=""),
+    Column("body_quoted", Text, nullable=False, default=""),
+    Column("body_signature", Text, nullable=False, default=""),
+    Column("body_format", String(8), nullable=False, default="plain"),
+    Column("automated", String(16)),
+    Column("automated_reason", Text, nullable=False, default=""),
+    Column("respondent_ref", Text, nullable=False, default=""),
+    Column("defects", JSON, nullable=False, default=list),
+    Column("size", BigInteger, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("run_id", Integer, ForeignKey("runs.id")),
+    Index("ix_messages_received_at", "received_at"),
+    Index("ix_messages_sender_addr", "sender_addr"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_pk", Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("filename", Text, nullable=False),
+    Column("content_type", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("source_type", String(16), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("source_detail", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False, default="held"),  # held | released
+    Column("released_at", DateTime(timezone=True)),
+    Column("message_pk", Integer, ForeignKey("messages.id")),
+    Column("run_id", Integer, ForeignKey("runs.id")),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("pipeline", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("seen", Integer, nullable=False, default=0),
+    Column("stored", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("quarantined", Integer, nullable=False, default=0),
+)

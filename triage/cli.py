@@ -137,9 +137,9 @@ def quarantine_list(store: str, show_all: bool, as_json: bool) -> None:
     if not rows:
         click.echo("Nothing is in quarantine.")
         return
-    from triage.summary import print_quarantine
+    from triage.summary import format_quarantine
 
-    print_quarantine(rows)
+    click.echo(format_quarantine(rows))
 
 
 @quarantine.command("show")

@@ -28,11 +28,10 @@ def print_summary(result: JobResult, console: Console | None = None) -> None:
         console.print(f"{total.quarantined} item(s) quarantined; `triage quarantine list` shows why.")
 
 
-def print_quarantine(rows: list[dict[str, Any]], console: Console | None = None) -> None:
-    console = console or Console()
-    table = Table(title="Quarantine", title_justify="left")
-    for name in ("id", "status", "held at (UTC)", "source", "reason"):
-        table.add_column(name)
-    for r in rows:
-        table.add_row(str(r["id"]), r["status"], f"{r['created_at']:%Y-%m-%d %H:%M}", r["source"], r["reason"])
-    console.print(table)
+def format_quarantine(rows: list[dict[str, Any]]) -> str:
+    """One item per block, not a table: paths and reasons are long and must not be wrapped."""
+    blocks = [
+        f"#{r['id']} [{r['status']}] held {r['created_at']:%Y-%m-%d %H:%M} UTC\n  source: {r['source']}\n  reason: {r['reason']}"
+        for r in rows
+    ]
+    return "\n".join(blocks)

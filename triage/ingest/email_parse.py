@@ -73,9 +73,13 @@ def decode_header(value: object) -> str:
     if "=?" in text and _ENCODED_WORD.search(text):
         try:
             parts = email.header.decode_header(text)
-            text = "".join(decode_bytes(chunk, cs) if isinstance(chunk, bytes) else chunk for chunk, cs in parts)
         except Exception:
-            pass  # keep the undecoded text rather than lose the header
+            parts = []  # keep the undecoded text rather than lose the header
+        if parts:
+            try:  # make_header keeps RFC 2047's spacing rules between encoded and plain words
+                text = str(email.header.make_header(parts))
+            except (LookupError, UnicodeDecodeError):  # unknown or lying charset: decode leniently
+                text = " ".join(decode_bytes(c, cs) if isinstance(c, bytes) else c for c, cs in parts)
     text = _CONTROL.sub("", text.replace("\r", "").replace("\n", " "))
     return " ".join(text.split())
 

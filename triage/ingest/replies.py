@@ -44,12 +44,19 @@ _BANNER = re.compile(
     re.IGNORECASE,
 )
 _SIG_DASHES = re.compile(r"^--\s?$")
-_UNDERSCORE_RULE = re.compile(r"^\s*_{10,}\s*$")
-_FORWARD_MARK = re.compile(r"^\s*-{2,}\s*(forwarded message|begin forwarded message)|^\s*begin forwarded message:", re.I)
-_OUTLOOK_FROM = re.compile(r"^\s*\*?from:\*?\s+\S", re.IGNORECASE)
-_OUTLOOK_NEXT = re.compile(r"^\s*\*?(sent|date):\*?\s+\S", re.IGNORECASE)
-
-
+# Where the quoted thread starts: one multiline pattern, searched once (a per-line loop in
+# Python cost more than the rest of parsing on long threads).
+_QUOTE_START = re.compile(
+    r"^(?:"
+    r">"  # "> " quoted lines
+    r"|on\b[^\n]{0,200}?(?:\n[^\n]{0,200}?)?\bwrote:[ \t]*$"  # On <date>, <name> wrote: (may wrap once)
+    r"|-{3,}\s*original message\s*-{3,}"
+    r"|-{2,}\s*(?:forwarded message|begin forwarded message)|begin forwarded message:"
+    r"|_{10,}[ \t]*\n(?:[ \t]*\n)*[ \t]*\*?from:"  # Outlook web: a rule, then From:
+    r"|\*?from:\*?[ \t]+\S[^\n]*\n(?:[^\n]*\n)?[ \t]*\*?(?:sent|date):\*?[ \t]+\S"  # Outlook header block
+    r")",
+    re.IGNORECASE | re.MULTILINE,
+)
 @dataclass(slots=True)
 class BodyParts:
     new: str
@@ -63,13 +70,14 @@ def split_body(text: str) -> BodyParts:
     if not text.strip():
         return BodyParts("", "", "")
     head, tail = _cut_at_quote_start(text)
+    # The library looks for reply headers our pattern does not know. It is given only the text
+    # above the quote start (it is slow on long threads); its signature guesses are too eager
+    # for residents' mail ("Thanks, all sorted now." is a message, not a sign-off), so the first
+    # reply is kept whole and our own rules below find the signature.
     try:
-        replies = _PARSER.read(head).replies
+        replies = _PARSER.read(head).replies if head.strip() else []
     except Exception:  # a reply parser failure must never lose the body
         replies = []
-    # The library finds where quoting starts; its signature guesses are too eager for
-    # residents' mail ("Thanks, all sorted now." is a message, not a sign-off), so the
-    # first reply is kept whole and our own rules below find the signature.
     if replies:
         new = replies[0].content
         quoted_parts = [r.content for r in replies[1:]]
@@ -83,18 +91,27 @@ def split_body(text: str) -> BodyParts:
 
 
 def _cut_at_quote_start(text: str) -> tuple[str, str]:
-    """Cut at the first marker the library may miss: an Outlook web underscore rule
-    followed by a From: line, or a forwarded-message marker."""
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        nxt = next((ln for ln in lines[i + 1 : i + 4] if ln.strip()), "")
-        if _UNDERSCORE_RULE.match(line) and _OUTLOOK_FROM.match(nxt):
-            return "\n".join(lines[:i]), "\n".join(lines[i:])
-        if _FORWARD_MARK.match(line):
-            return "\n".join(lines[:i]), "\n".join(lines[i:])
-        if _OUTLOOK_FROM.match(line) and any(_OUTLOOK_NEXT.match(x) for x in lines[i + 1 : i + 3]) and i > 0:
-            return "\n".join(lines[:i]), "\n".join(lines[i:])
-    return text, ""
+    match = _QUOTE_START.search(text)
+    if match is None or not text[: match.start()].strip():
+        # Nothing quoted, or the message *starts* with a quote/forward: then look for the
+        # first marker after some new text, if any; otherwise there is no new text at all.
+        if match is None:
+            return text, ""
+        if text.lstrip().startswith(">"):
+            return _bottom_posted(text)
+        return "", text
+    return text[: match.start()], text[match.start() :]
+
+
+def _bottom_posted(text: str) -> tuple[str, str]:
+    """A reply written under (or between) "> " quoted lines: unquoted lines are the new text,
+    up to any further quote header such as "On ... wrote:"."""
+    new_lines, quoted_lines = [], []
+    for line in text.split("\n"):
+        (quoted_lines if line.lstrip().startswith(">") else new_lines).append(line)
+    new = "\n".join(new_lines)
+    head, tail = _cut_at_quote_start(new) if new.strip() and not new.lstrip().startswith(">") else (new, "")
+    return head, "\n".join(quoted_lines) + ("\n" + tail if tail else "")
 
 
 def _strip_banner(text: str) -> tuple[str, str]:

@@ -97,12 +97,11 @@ def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, obje
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    # The delimiter is the one the header line uses most (Excel in many locales writes ";");
+    # quoting is always Excel's ("" inside a quoted field). csv.Sniffer guesses both, often wrongly.
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",;\t|", key=first_line.count) if any(d in first_line for d in ",;\t|") else ","
+    reader = csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter)
     header = [h.strip() for h in next(reader, [])]
 
     def rows() -> Iterator[tuple[int, dict[str, object]]]:

@@ -1,0 +1,102 @@
+"""New text, quoted thread and signature are separated, and nothing is lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.ingest.replies import split_body
+
+OUTLOOK = """Please can you chase this, nobody has called.
+
+Kind regards
+Mr A Khan
+Flat 4, 12 Elm Road
+07700 900123
+
+-----Original Message-----
+From: Repairs <repairs@northbrook-homes.example>
+Sent: 03 November 2026 10:02
+To: A Khan <a@example.com>
+Subject: RE: leak
+
+We will call you.
+"""
+
+
+def test_outlook_original_message_block_and_sign_off() -> None:
+    parts = split_body(OUTLOOK)
+    assert parts.new == "Please can you chase this, nobody has called."
+    assert parts.signature.startswith("Kind regards\nMr A Khan")
+    assert parts.quoted.startswith("-----Original Message-----")
+    assert "We will call you." in parts.quoted
+
+
+def test_outlook_header_block_without_original_message_line() -> None:
+    text = "It's still leaking.\n\nFrom: Repairs Team <r@x.example>\nSent: Monday, 2 November 2026 09:00\nTo: Jo\nSubject: leak\n\nBooked for Tuesday."
+    parts = split_body(text)
+    assert parts.new == "It's still leaking."
+    assert parts.quoted.startswith("From: Repairs Team")
+
+
+def test_thanks_over_angry_thread_keeps_the_thanks_as_new_text() -> None:
+    text = (
+        "CAUTION: This email originated from outside of the organisation. Do not click links or open attachments.\n\n"
+        "Thanks, all sorted now.\n\nOn Mon, 2 Nov 2026 at 09:00, Jane <j@example.com> wrote:\n> THIS IS RIDICULOUS\n"
+    )
+    parts = split_body(text)
+    assert parts.new == "Thanks, all sorted now."
+    assert parts.quoted.endswith("> THIS IS RIDICULOUS")
+    assert parts.signature.startswith("CAUTION:")
+
+
+def test_outlook_web_underscore_rule() -> None:
+    text = "Any update?\n\n________________________________\nFrom: Lettings <l@x.example>\nSent: 1 November 2026\n\nWe will be in touch."
+    parts = split_body(text)
+    assert parts.new == "Any update?"
+    assert "We will be in touch." in parts.quoted
+
+
+def test_forwarded_message_goes_to_quoted() -> None:
+    parts = split_body("FYI\n\n---------- Forwarded message ---------\nFrom: Bob <b@example.com>\n\nthere is mould")
+    assert parts.new == "FYI" and parts.quoted.endswith("there is mould")
+
+
+def test_disclaimer_and_device_line_go_to_signature() -> None:
+    text = (
+        "The gate is broken.\n\nSent from my iPhone\n\n"
+        "This email and any attachments are confidential and intended solely for the addressee. "
+        "If you have received this email in error please notify the sender."
+    )
+    parts = split_body(text)
+    assert parts.new == "The gate is broken."
+    assert "Sent from my iPhone" in parts.signature and "confidential" in parts.signature
+
+
+def test_a_message_that_starts_with_thanks_is_not_cut() -> None:
+    parts = split_body("Thanks for your reply. The leak is still there and the ceiling is wet.")
+    assert parts.new == "Thanks for your reply. The leak is still there and the ceiling is wet."
+    assert parts.signature == ""
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n", "ok"])
+def test_short_and_empty_bodies(text: str) -> None:
+    parts = split_body(text)
+    assert parts.new == text.strip() and parts.quoted == "" and parts.signature == ""
+
+
+def test_every_word_is_kept_in_one_of_the_three_parts() -> None:
+    parts = split_body(OUTLOOK)
+    joined = " ".join([parts.new, parts.signature, parts.quoted]).split()
+    for word in OUTLOOK.split():
+        assert word in joined
+
+
+def test_bottom_posted_reply_keeps_the_answer_as_new_text() -> None:
+    parts = split_body("> When can we come to fix the boiler?\n> Repairs\n\nTuesday is fine, any time after 10.\n")
+    assert parts.new == "Tuesday is fine, any time after 10."
+    assert parts.quoted == "> When can we come to fix the boiler?\n> Repairs"
+
+
+def test_a_forward_with_no_new_text_is_all_quoted() -> None:
+    parts = split_body("---------- Forwarded message ---------\nFrom: Bob <b@example.com>\n\nthere is mould")
+    assert parts.new == "" and parts.quoted.endswith("there is mould")

@@ -29,7 +29,7 @@ WORDS = (
     "nobody came again reported weeks months please could you arrange someone visit flat estate "
     "block door window fence tenancy officer called back email reference complaint stage service "
     "charge rent account children asthma winter cold water pipe roof gutter stairwell lift"
-).split()
+).split()  # noqa: SIM905
 
 
 def sentence(rng: random.Random) -> str:
@@ -58,8 +58,9 @@ def make_message(i: int, rng: random.Random) -> bytes:
     msg["Message-ID"] = f"<bench-{i}@example.com>"
     msg.set_content(body)
     if i % 2:
-        msg.add_alternative("<html><body>" + "".join(f"<p>{p}</p>" for p in body.split("\n\n")) + "</body></html>",
-                            subtype="html")
+        msg.add_alternative(
+            "<html><body>" + "".join(f"<p>{p}</p>" for p in body.split("\n\n")) + "</body></html>", subtype="html"
+        )
     if i % 10 == 0:
         msg.add_attachment(rng.randbytes(2000), maintype="image", subtype="jpeg", filename="photo.jpg")
     return msg.as_bytes()
@@ -82,8 +83,10 @@ def main() -> None:
             data = make_message(i, rng)
             sizes.append(len(data))
             (folder / f"{i:06d}.eml").write_bytes(data)
-        print(f"{args.n} messages, size median {statistics.median(sizes) / 1024:.1f} KB "
-              f"(min {min(sizes) / 1024:.1f}, max {max(sizes) / 1024:.1f})")
+        print(
+            f"{args.n} messages, size median {statistics.median(sizes) / 1024:.1f} KB "
+            f"(min {min(sizes) / 1024:.1f}, max {max(sizes) / 1024:.1f})"
+        )
 
         stdlib, ours = [], []
         for run in range(args.runs):
@@ -104,8 +107,10 @@ def main() -> None:
             ours.append(args.n / elapsed)
 
         print(f"stdlib policy.default parse + get_body + get_content: {statistics.median(stdlib):,.0f} messages/s")
-        print(f"triage ingest (parse, separate replies, store in SQLite): {statistics.median(ours):,.0f} messages/s "
-              f"(runs: {', '.join(f'{r:,.0f}' for r in ours)})")
+        print(
+            f"triage ingest (parse, separate replies, store in SQLite): {statistics.median(ours):,.0f} messages/s "
+            f"(runs: {', '.join(f'{r:,.0f}' for r in ours)})"
+        )
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import make_email
+
 from triage.ingest.email_parse import parse_email
 from triage.message import Message, Source
 
@@ -35,8 +35,7 @@ def test_header_rules(headers: dict[str, str], expected: str) -> None:
     assert m.automated_reason
 
 
-@pytest.mark.parametrize("headers", [{}, {"Auto_Submitted": "no"}, {"Precedence": "normal"},
-                                      {"Return_Path": "<jo@example.com>"}])
+@pytest.mark.parametrize("headers", [{}, {"Auto_Submitted": "no"}, {"Precedence": "normal"}, {"Return_Path": "<jo@example.com>"}])
 def test_person_written_mail_is_not_marked(headers: dict[str, str]) -> None:
     assert parse(make_email(**headers)).automated is None
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-
 from conftest import ROOT, make_email
+
 from triage.cli import cli
 
 
@@ -30,7 +30,11 @@ def test_ingest_json_summary_and_rerun_stores_nothing(tmp_path: Path) -> None:
     summary = json.loads(out)
     assert code == 0
     assert {k: summary[k] for k in ("seen", "stored", "duplicates", "quarantined")} == {
-        "seen": 5, "stored": 3, "duplicates": 1, "quarantined": 1}
+        "seen": 5,
+        "stored": 3,
+        "duplicates": 1,
+        "quarantined": 1,
+    }
     code, out, _ = invoke("ingest", str(tmp_path / "mail"), "--store", store)
     assert code == 0 and "Nothing new: every message was already in the store." in out
 
@@ -56,7 +60,7 @@ def test_sample_pipeline_runs_and_is_idempotent(tmp_path: Path) -> None:
         ('[pipeline]\nname="x"\ncolour="red"\n[[sources]]\ntype="files"\npaths=["m"]\n', "unknown key 'pipeline.colour'"),
         ('[pipeline]\nname="x"\n[[sources]]\ntype="files"\npaths="m"\n', "sources[0].paths: Input should be a valid list"),
         ('[pipeline]\nname="x"\n[[sources]]\ntype="ftp"\n', "sources[0]"),
-        ('[pipeline]\nname = \n', "not valid TOML"),
+        ("[pipeline]\nname = \n", "not valid TOML"),
         ('[pipeline]\nname="x"\n', "missing key 'sources'"),
     ],
 )
@@ -83,7 +87,8 @@ def test_wrong_survey_column_is_reported_kept_and_other_sources_still_run(tmp_pa
     (tmp_path / "survey.csv").write_text("Reply,Date\nthe fence is down,2026-11-01\n")
     (tmp_path / "job.toml").write_text(
         '[pipeline]\nname="x"\nstore="t.db"\n[[sources]]\ntype="survey"\npath="survey.csv"\n'
-        '[sources.columns]\ntext="Answer"\n[[sources]]\ntype="files"\npaths=["mail"]\n')
+        '[sources.columns]\ntext="Answer"\n[[sources]]\ntype="files"\npaths=["mail"]\n'
+    )
     code, out, err = invoke("run", str(tmp_path / "job.toml"), "--json")
     assert code == 1
     assert "survey.csv: the survey column 'Answer' (mapped as 'text') is not in the file" in err

@@ -46,8 +46,9 @@ def test_corpus_is_stored_or_quarantined_and_idempotent(store: Store, corpus: Pa
 def test_corpus_messages_have_subject_sender_and_text(sqlite_store: Store, corpus: Path) -> None:
     ingest_paths(sqlite_store, [corpus])
     with sqlite_store.engine.connect() as conn:
-        rows = conn.execute(select(messages.c.source, messages.c.subject, messages.c.body_new,
-                                   messages.c.body_quoted, messages.c.sender_addr)).all()
+        rows = conn.execute(
+            select(messages.c.source, messages.c.subject, messages.c.body_new, messages.c.body_quoted, messages.c.sender_addr)
+        ).all()
     with_text = [r for r in rows if (r.body_new or r.body_quoted).strip()]
     assert len(with_text) / len(rows) > 0.85
     assert sum(bool(r.subject) for r in rows) / len(rows) > 0.9

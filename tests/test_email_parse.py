@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from conftest import make_email
+
 from triage.ingest.email_parse import decode_header, parse_email
 from triage.message import Message, Quarantined, Source
 

@@ -6,8 +6,8 @@ import mailbox
 from pathlib import Path
 
 import pytest
-
 from conftest import make_email
+
 from triage.errors import InputError
 from triage.ingest.files import iter_paths, read_file
 from triage.jobs import mail_items

@@ -6,9 +6,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import make_email
 from sqlalchemy import create_engine, insert, text
 
-from conftest import make_email
 from triage.errors import StoreError
 from triage.ingest.email_parse import parse_email
 from triage.message import Message, Quarantined, Source
@@ -83,8 +83,11 @@ def test_a_store_from_the_first_schema_version_upgrades_without_loss(tmp_path: P
         engine = create_engine(f"sqlite:///{path}")
         with engine.begin() as conn:
             migrate.upgrade_to_head(conn, revision)
-            conn.execute(insert(runs).values(pipeline="old", started_at=datetime(2026, 1, 1), seen=1, stored=1,
-                                             duplicates=0, quarantined=0))
+            conn.execute(
+                insert(runs).values(
+                    pipeline="old", started_at=datetime(2026, 1, 1), seen=1, stored=1, duplicates=0, quarantined=0
+                )
+            )
         engine.dispose()
         with Store(path) as store:
             assert store.count("runs") == 1

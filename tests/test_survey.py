@@ -17,7 +17,7 @@ CSV = (
     "Response ID,Submitted,Answer,Tenancy Ref\n"
     "R1,2026-11-03 14:22,still waiting for the bathroom fan,T0012345\n"
     "R2,04/11/2026 09:10,,T0012346\n"
-    "R3,05/11/2026,\"lovely job on the fence, thanks\",T0012347\n"
+    'R3,05/11/2026,"lovely job on the fence, thanks",T0012347\n'
 )
 
 
@@ -77,8 +77,12 @@ def test_unreadable_xlsx_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2026-11-03", datetime(2026, 11, 3, tzinfo=UK)), ("3/11/2026 17:45", datetime(2026, 11, 3, 17, 45, tzinfo=UK)),
-     ("not a date", None), ("", None)],
+    [
+        ("2026-11-03", datetime(2026, 11, 3, tzinfo=UK)),
+        ("3/11/2026 17:45", datetime(2026, 11, 3, 17, 45, tzinfo=UK)),
+        ("not a date", None),
+        ("", None),
+    ],
 )
 def test_dates(text: str, expected: datetime | None) -> None:
     assert parse_date(text) == expected

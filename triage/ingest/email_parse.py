@@ -171,9 +171,8 @@ def _extract(msg: MimeMessage, defects: list[str]) -> tuple[str, str, list[Attac
         if ctype == "text/html":
             if html is None:
                 html = _part_text(part, defects)
-        elif ctype in ("text/plain", "text/enriched", "message/delivery-status") or ctype.startswith("text/"):
-            if plain is None:
-                plain = _part_text(part, defects)
+        elif plain is None:  # text/plain, text/enriched, other text/*, a delivery-status report
+            plain = _part_text(part, defects)
     # Forwarded messages attached whole (message/rfc822): their parts come through walk() too,
     # so a forward-as-attachment still yields its text; record it as an attachment as well.
     for part in msg.walk():

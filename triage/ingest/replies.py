@@ -57,6 +57,8 @@ _QUOTE_START = re.compile(
     r")",
     re.IGNORECASE | re.MULTILINE,
 )
+
+
 @dataclass(slots=True)
 class BodyParts:
     new: str

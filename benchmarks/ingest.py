@@ -29,7 +29,7 @@ WORDS = (
     "nobody came again reported weeks months please could you arrange someone visit flat estate "
     "block door window fence tenancy officer called back email reference complaint stage service "
     "charge rent account children asthma winter cold water pipe roof gutter stairwell lift"
-).split()  # noqa: SIM905
+).split()
 
 
 def sentence(rng: random.Random) -> str:

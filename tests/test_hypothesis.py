@@ -3,6 +3,8 @@ parser, and the store keeps exactly one copy of each distinct message."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -34,9 +36,14 @@ def build(subject: str, body: str, charset: str) -> bytes:
 @settings(max_examples=150, deadline=None)
 @given(subjects, bodies, st.sampled_from(["utf-8", "iso-8859-1"]))
 def test_subject_and_body_words_survive_the_round_trip(subject: str, body: str, charset: str) -> None:
-    item = parse_email(build(subject, body, charset), Source("file", path="h.eml"))
+    raw = build(subject, body, charset)
+    item = parse_email(raw, Source("file", path="h.eml"))
     assert isinstance(item, Message)
-    assert item.subject == " ".join(subject.split())
+    # Our compat32 path with our own header decoding must read what the stdlib's strict
+    # policy.default parser reads. (Not always the subject typed: the stdlib's encoder can put a
+    # space at an encoded-word boundary, where RFC 2047 says it is dropped.)
+    reference = email.message_from_bytes(raw, policy=email.policy.default)["Subject"]
+    assert item.subject == " ".join(str(reference).split())
     kept = " ".join([item.body_new, item.body_signature, item.body_quoted]).split()
     assert kept == body.split()
 

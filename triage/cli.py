@@ -197,6 +197,99 @@ def quarantine_retry(item_ids: tuple[int, ...], store: str) -> None:
         sys.exit(1)
 
 
+# -- classifier ---------------------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    default=Path("pipelines/train.toml"),
+    show_default=True,
+    help="Training config (data, model name, parameters).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the dev metrics as JSON.")
+@friendly_errors
+def train(config_file: Path, as_json: bool) -> None:
+    """Train the classifier on training_data/train and report it on training_data/dev.
+
+    Deterministic: the same data and config give the same model and metrics. Writes
+    models/<name>/model.joblib, its sidecar model.json (checksum, versions, data hash, config,
+    metrics) and the model card MODEL.md.
+
+    Example:
+
+        triage train --config pipelines/train.toml
+    """
+    from triage.classify.evaluate import format_report
+    from triage.classify.train import load_config
+    from triage.classify.train import train as run_training
+
+    folder, metrics = run_training(load_config(config_file))
+    if as_json:
+        click.echo(json.dumps(metrics))
+    else:
+        click.echo(format_report(metrics, "dev"))
+        click.echo(f"\nModel written to {folder}")
+
+
+@cli.command()
+@click.option("--split", type=click.Choice(["dev", "test"]), default="dev", show_default=True)
+@click.option(
+    "--model", "model_dir", type=click.Path(path_type=Path), default=None, help="Model folder (default models/default)."
+)
+@click.option("--data", "data_root", type=click.Path(path_type=Path), default=None, help="Corpus folder (default training_data).")
+@click.option("--json", "as_json", is_flag=True, help="Print all figures as JSON.")
+@friendly_errors
+def evaluate(split: str, model_dir: Path | None, data_root: Path | None, as_json: bool) -> None:
+    """Evaluate a model on the dev or test split, beside a keyword baseline.
+
+    Prints per-class precision/recall/F1, the confusion matrix, macro-F1, dissatisfied F1, theme
+    micro/macro-F1, expected calibration error, the coverage/accuracy trade-off and the worst errors.
+
+    Example:
+
+        triage evaluate --split test
+    """
+    from triage.classify.data import load_split
+    from triage.classify.evaluate import evaluate as run_evaluation
+    from triage.classify.evaluate import format_report
+    from triage.classify.service import DEFAULT_MODEL, load_model
+
+    model, _ = load_model(model_dir)
+    root = data_root or (model_dir or DEFAULT_MODEL).resolve().parents[1] / "training_data"
+    examples = load_split(Path(root), split)
+    metrics = run_evaluation(examples, model.predict([e.input for e in examples]))
+    click.echo(json.dumps(metrics) if as_json else format_report(metrics, split))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--model", "model_dir", type=click.Path(path_type=Path), default=None, help="Model folder (default models/default)."
+)
+@friendly_errors
+def classify(files: tuple[Path, ...], model_dir: Path | None) -> None:
+    """Classify mail files (.eml, .mbox, .msg) or JSONL records; write JSONL to stdout.
+
+    JSONL input has one object per line with subject and body (optional id, channel, from_name,
+    from_addr). Each output line has id, kind, kind_scores, dissatisfied, dissatisfied_score,
+    themes, theme_scores, needs_review (with review_reasons) and evidence [{rule, text}].
+
+    Example:
+
+        triage classify triage/sample/mailbox/08-faint-gas-smell.eml
+    """
+    from triage.classify.service import inputs_from_file, load_model, prediction_json
+
+    model, _ = load_model(model_dir)
+    for path in files:
+        if not path.exists():
+            raise TriageError(f"{path}: no such file or folder.")
+        batch = list(inputs_from_file(path))
+        for prediction in model.predict(batch):
+            click.echo(json.dumps(prediction_json(prediction), ensure_ascii=False))
+
+
 def main() -> None:  # console-script entry point
     cli()
 

@@ -1,0 +1,1 @@
+"""Classification: kind, dissatisfied and themes, with calibrated probabilities."""

@@ -1,0 +1,1 @@
+"""Text processing with spaCy: normalisation placeholders, sentences and evidence phrases."""

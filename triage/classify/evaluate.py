@@ -4,6 +4,7 @@ trade-off of the confidence policy, and the same figures for the keyword baselin
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins
     """ECE with equal-width bins: the gap between confidence and accuracy, weighted by bin size."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     ece = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         mask = (confidence > lo) & (confidence <= hi)
         if mask.any():
             ece += mask.mean() * abs(confidence[mask].mean() - correct[mask].mean())

@@ -12,6 +12,7 @@ A forward with no new text of its own is read as the message it forwards (GUIDE 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ def featurise(items: Iterable[TextInput], batch_size: int = 256) -> Iterator[Fea
         new, quoted, forwarded = _effective_text(item)
         prepared.append((item, new, quoted, forwarded))
     texts = (prepare(item.subject + SUBJECT_SEPARATOR + new) for item, new, _, _ in prepared)
-    for (item, new, quoted, forwarded), doc in zip(prepared, nlp.pipe(texts, batch_size=batch_size), strict=True):
+    for (item, _new, quoted, forwarded), doc in zip(prepared, nlp.pipe(texts, batch_size=batch_size), strict=True):
         yield _features(item, doc, quoted, forwarded)
 
 
@@ -84,8 +85,8 @@ def _features(item: TextInput, doc: Doc, quoted: str, forwarded: bool) -> Featur
     body = [t for t in tokens if not t.startswith("s_")]
     words = [t for t in body if t[0].isalnum() or t.startswith("__")]
     subject_words = [t for t in tokens if t.startswith("s_") and (t[2:3].isalnum() or t.startswith("s___"))]
-    main = tokens + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-    main += [f"{a} {b[2:]}" for a, b in zip(subject_words, subject_words[1:], strict=False)]
+    main = tokens + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+    main += [f"{a} {b[2:]}" for a, b in itertools.pairwise(subject_words)]
     evidence = []
     for span in doc.spans["evidence"]:
         main.append(f"ev_{span.label_}")

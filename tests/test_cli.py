@@ -42,16 +42,19 @@ def test_ingest_json_summary_and_rerun_stores_nothing(tmp_path: Path) -> None:
 def test_sample_pipeline_runs_and_is_idempotent(tmp_path: Path) -> None:
     # Copy the pipeline beside a scratch store so the test never touches the user's triage.db.
     (tmp_path / "pipelines").mkdir()
-    text = (ROOT / "pipelines" / "sample.toml").read_text().replace('"../triage/', f'"{ROOT}/triage/')
+    text = (ROOT / "pipelines" / "sample.toml").read_text()
+    text = text.replace('"../triage/', f'"{ROOT}/triage/').replace('"../models/', f'"{ROOT}/models/')
     (tmp_path / "pipelines" / "sample.toml").write_text(text)
     code, out, err = invoke("run", str(tmp_path / "pipelines" / "sample.toml"), "--json")
     assert code == 0, err
     first = json.loads(out)
     assert first["stored"] >= 70 and first["quarantined"] == 0 and first["errors"] == []
+    assert sum(n for k, n in first["classified"].items() if k != "needs_review") == first["stored"]
     assert (tmp_path / "triage.db").exists()
     code, out, _ = invoke("run", str(tmp_path / "pipelines" / "sample.toml"), "--json")
     second = json.loads(out)
     assert code == 0 and second["stored"] == 0 and second["duplicates"] == first["seen"]
+    assert second["classified"] == {}  # nothing new to classify
 
 
 @pytest.mark.parametrize(

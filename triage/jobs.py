@@ -33,6 +33,7 @@ class SourceResult:
 @dataclass
 class JobResult:
     sources: list[SourceResult] = field(default_factory=list)
+    classified: dict[str, int] = field(default_factory=dict)  # kind -> count, plus "needs_review"
 
     @property
     def total(self) -> Counts:
@@ -80,7 +81,26 @@ def run_pipeline(pipeline: Pipeline, store: Store) -> JobResult:
             cols = source.columns.to_columns()
             result.sources.append(_ingest_one(store, source.path, run_id, lambda p=path, c=cols: survey_items(p, c)))
     store.finish_run(run_id, result.total)
+    if (model_dir := pipeline.model_dir()) is not None:
+        result.classified = classify_store(store, model_dir)
     return result
+
+
+def classify_store(store: Store, model_dir: Path, batch: int = 500) -> dict[str, int]:
+    """Classify every stored message the model has not yet seen; returns counts by kind."""
+    from triage.classify.service import input_from_row, load_model
+
+    model, meta = load_model(model_dir)
+    counts: dict[str, int] = {}
+    while rows := store.unclassified(meta["sha256"], batch):
+        predictions = model.predict([input_from_row(r) for r in rows])
+        store.add_classifications(
+            meta["name"], meta["sha256"], [(r["id"], p.as_dict()) for r, p in zip(rows, predictions, strict=True)]
+        )
+        for p in predictions:
+            counts[p.kind] = counts.get(p.kind, 0) + 1
+            counts["needs_review"] = counts.get("needs_review", 0) + p.needs_review
+    return counts
 
 
 def survey_items(path: Path, columns: SurveyColumns) -> Iterator[Item]:
@@ -150,4 +170,5 @@ def summary_json(result: JobResult) -> str:
     total = result.total.as_dict()
     total["errors"] = result.errors
     total["sources"] = [{"source": s.name, **s.counts.as_dict(), "error": s.error} for s in result.sources]
+    total["classified"] = result.classified
     return json.dumps(total, indent=None)

@@ -24,6 +24,7 @@ class PipelineInfo(BaseModel):
     model_config = _STRICT
     name: str = Field(description="A short name for the job, shown in summaries and stored with each run.")
     store: str = Field("triage.db", description="SQLite file path or postgresql:// URL of the message store.")
+    model: str | None = Field(None, description="Model folder (models/<name>); when set, new messages are classified.")
     description: str = ""
 
 
@@ -74,6 +75,9 @@ class Pipeline(BaseModel):
     def resolve(self, path: str) -> Path:
         p = Path(path).expanduser()
         return p if p.is_absolute() else (self.base_dir / p).resolve()
+
+    def model_dir(self) -> Path | None:
+        return self.resolve(self.pipeline.model) if self.pipeline.model else None
 
     def store_url(self) -> str:
         store = self.pipeline.store

@@ -26,6 +26,15 @@ def print_summary(result: JobResult, console: Console | None = None) -> None:
         console.print("Nothing new: every message was already in the store.")
     if total.quarantined:
         console.print(f"{total.quarantined} item(s) quarantined; `triage quarantine list` shows why.")
+    if result.classified:
+        kinds = Table(title="Classified", title_justify="left")
+        kinds.add_column("kind")
+        kinds.add_column("messages", justify="right")
+        for kind, n in sorted(result.classified.items(), key=lambda kv: -kv[1]):
+            if kind != "needs_review":
+                kinds.add_row(kind, str(n))
+        kinds.add_row("[i]of which need review[/i]", str(result.classified.get("needs_review", 0)))
+        console.print(kinds)
 
 
 def format_quarantine(rows: list[dict[str, Any]]) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from triage.errors import StoreError
 from triage.message import Message, Quarantined
-from triage.store.schema import attachments, messages, quarantine, runs
+from triage.store.schema import attachments, classifications, messages, quarantine, runs
 
 BATCH = 500
 
@@ -220,9 +220,79 @@ class Store:
         if att_rows:
             conn.execute(insert(attachments), att_rows)
 
+    # -- classifications --------------------------------------------------------------------
+    def unclassified(self, model_sha256: str, limit: int = 500) -> list[dict[str, Any]]:
+        """Messages with no classification from this model yet, oldest first."""
+        done = select(classifications.c.message_pk).where(classifications.c.model_sha256 == model_sha256)
+        query = (
+            select(
+                messages.c.id,
+                messages.c.subject,
+                messages.c.body_new,
+                messages.c.body_quoted,
+                messages.c.channel,
+                messages.c.sender_addr,
+                messages.c.automated,
+            )
+            .where(messages.c.id.not_in(done))
+            .order_by(messages.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def add_classifications(self, model: str, model_sha256: str, rows: list[tuple[int, dict[str, Any]]]) -> int:
+        if not rows:
+            return 0
+        now = _now()
+        values = [
+            {
+                "message_pk": pk,
+                "model": model,
+                "model_sha256": model_sha256,
+                "created_at": now,
+                **{
+                    k: p[k]
+                    for k in (
+                        "kind",
+                        "kind_scores",
+                        "dissatisfied",
+                        "dissatisfied_score",
+                        "themes",
+                        "theme_scores",
+                        "status",
+                        "needs_review",
+                        "review_reasons",
+                        "evidence",
+                    )
+                },
+            }
+            for pk, p in rows
+        ]
+        with self.transaction() as conn:
+            conn.execute(insert(classifications), values)
+        return len(values)
+
+    def classification(self, message_pk: int) -> dict[str, Any] | None:
+        query = (
+            select(classifications)
+            .where(classifications.c.message_pk == message_pk)
+            .order_by(classifications.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+            return dict(row) if row else None
+
     # -- reading --------------------------------------------------------------------------
     def count(self, table: str = "messages") -> int:
-        tables = {"messages": messages, "quarantine": quarantine, "attachments": attachments, "runs": runs}
+        tables = {
+            "messages": messages,
+            "quarantine": quarantine,
+            "attachments": attachments,
+            "runs": runs,
+            "classifications": classifications,
+        }
         with self.engine.connect() as conn:
             return conn.scalar(select(func.count()).select_from(tables[table])) or 0
 

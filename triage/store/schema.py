@@ -6,8 +6,10 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -92,4 +95,25 @@ runs = Table(
     Column("stored", Integer, nullable=False, default=0),
     Column("duplicates", Integer, nullable=False, default=0),
     Column("quarantined", Integer, nullable=False, default=0),
+)
+
+classifications = Table(
+    "classifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_pk", Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("model", Text, nullable=False),
+    Column("model_sha256", String(64), nullable=False),
+    Column("kind", String(24), nullable=False, index=True),
+    Column("kind_scores", JSON, nullable=False),
+    Column("dissatisfied", Boolean, nullable=False),
+    Column("dissatisfied_score", Float, nullable=False),
+    Column("themes", JSON, nullable=False),
+    Column("theme_scores", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # accepted | suggested | needs_review
+    Column("needs_review", Boolean, nullable=False),
+    Column("review_reasons", JSON, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("message_pk", "model_sha256", name="uq_classification_message_model"),
 )

@@ -290,13 +290,13 @@ class TriageModel:
 
     def _review_reasons(self, item: TextInput, f: Features, kind: str, p_kind: np.ndarray, p_dis: float) -> list[str]:
         reasons = []
-        if f.words == 0:
-            reasons.append("no text to classify: the message has no new text, quoted text or subject words")
-            return reasons
         text = item.subject + item.new
         junk = sum(1 for ch in text[:5000] if ch == "\ufffd" or (not ch.isprintable() and ch not in "\n\r\t"))
         if junk > 0.1 * max(1, min(len(text), 5000)):
             reasons.append("the text looks like binary data or a wrong character set")
+        if f.words == 0:
+            reasons.append("no text to classify: the message has no new text, quoted text or subject words")
+            return reasons
         if len(item.new) > MAX_CHARS:
             reasons.append(f"very long text: only the first {MAX_CHARS:,} characters were read")
         known = self._known_share(f)

@@ -229,6 +229,8 @@ PHRASES: dict[str, list[str]] = {
         "electrics keep tripping",
         "water in the light",
         "water coming through the light",
+        "coming through the light",
+        "through the light fitting",
         "water in the socket",
         "socket is hot",
         "melted",

@@ -1,0 +1,178 @@
+"""The classifier: end to end on a tiny corpus, determinism, checked artefacts, bad input, and
+the rule that a reply's quoted thread never decides its kind."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, make_email
+
+from triage.classify.data import TextInput
+from triage.classify.service import load_model
+from triage.cli import cli
+from triage.errors import ModelError
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(ROOT / "models" / "default")[0]
+
+
+@pytest.fixture(scope="module")
+def tiny_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small corpus cut from the real one, and a training config for it."""
+    root = tmp_path_factory.mktemp("tiny")
+    for split, take in (("train", 80), ("dev", 20), ("test", 40)):
+        (root / "data" / split).mkdir(parents=True)
+        for path in sorted((ROOT / "training_data" / split).glob("*.jsonl")):
+            lines = path.read_text(encoding="utf-8").splitlines()[:take]
+            (root / "data" / split / path.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (root / "train.toml").write_text(
+        '[data]\nroot = "data"\n[model]\nname = "tiny"\noutput = "models"\n[params]\nfolds = 3\nmax_features = 20000\n'
+    )
+    return root
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_train_evaluate_classify_end_to_end_and_deterministic(tiny_project: Path) -> None:
+    config = str(tiny_project / "train.toml")
+    code, out, err = run("train", "--config", config, "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    folder = tiny_project / "models" / "tiny"
+    assert {p.name for p in folder.iterdir()} == {"model.joblib", "model.json", "MODEL.md"}
+    meta = json.loads((folder / "model.json").read_text())
+    assert set(meta) >= {"sha256", "versions", "training_data", "config", "metrics"}
+    assert meta["versions"]["scikit-learn"] and len(meta["training_data"]["sha256"]) == 64
+
+    code, out, _ = run("train", "--config", config, "--json")
+    assert json.loads(out) == first  # same data and config: identical metrics
+
+    code, out, _ = run("evaluate", "--split", "test", "--model", str(folder), "--data", str(tiny_project / "data"))
+    assert code == 0
+    for figure in (
+        "kind macro-F1",
+        "dissatisfied F1",
+        "theme micro-F1",
+        "kind ECE",
+        "keyword baseline",
+        "confusion",
+        "worst errors",
+        "coverage",
+    ):
+        assert figure in out
+
+    jsonl = tiny_project / "in.jsonl"
+    jsonl.write_text(json.dumps({"id": "x1", "subject": "Boiler", "body": "The boiler is broken, no heating."}) + "\n")
+    code, out, _ = run("classify", str(jsonl), "--model", str(folder))
+    [line] = out.splitlines()
+    result = json.loads(line)
+    assert set(result) >= {
+        "id",
+        "kind",
+        "kind_scores",
+        "dissatisfied",
+        "dissatisfied_score",
+        "themes",
+        "theme_scores",
+        "needs_review",
+        "evidence",
+    }
+    assert result["id"] == "x1" and abs(sum(result["kind_scores"].values()) - 1) < 1e-3
+
+
+def test_tampered_model_is_refused_naming_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "default"
+    shutil.copytree(ROOT / "models" / "default", folder)
+    data = bytearray((folder / "model.joblib").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / "model.joblib").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=r"model\.joblib: refused to load: its SHA-256"):
+        load_model(folder)
+    code, _, err = run("classify", str(ROOT / "triage/sample/mailbox/01-kitchen-tap-dripping.eml"), "--model", str(folder))
+    assert code == 1 and "refused to load" in err and "Traceback" not in err
+
+
+def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="no model sidecar"):
+        load_model(tmp_path)
+
+
+def test_quoted_thread_never_decides_kind(model) -> None:
+    angry = "> THIS IS DISGUSTING. Third time I have reported the boiler and NOBODY came. I want to complain.\n" * 3
+    calm = "> Please could you book a boiler service at your convenience.\n"
+    a, b = model.predict(
+        [
+            TextInput("a", "Re: boiler", "Thanks, all sorted now.", angry),
+            TextInput("b", "Re: boiler", "Thanks, all sorted now.", calm),
+        ]
+    )
+    assert a.kind_scores == b.kind_scores and a.dissatisfied_score == b.dissatisfied_score
+    assert a.kind == "compliment"
+
+
+def test_a_forward_with_no_new_text_is_read_as_what_it_forwards(model) -> None:
+    [p] = model.predict(
+        [
+            TextInput(
+                "f",
+                "Fwd: complaint",
+                "",
+                "---------- Forwarded message ---------\nFrom: Jo\n\n"
+                "This is the fourth time I have reported the leak and nobody has come. I am disgusted.",
+            )
+        ]
+    )
+    assert p.kind == "complaint"
+
+
+@pytest.mark.parametrize(
+    ("new", "reason"),
+    [
+        ("", "no text to classify"),
+        ("\x00\x01\x02\x03\ufffd\ufffd\ufffd" * 200, "binary data"),
+        ("Ich habe seit drei Wochen keine Heizung und niemand antwortet auf meine E-Mails.", "may not be in English"),
+    ],
+)
+def test_bad_input_is_marked_for_review_not_crashed(model, new: str, reason: str) -> None:
+    [p] = model.predict([TextInput("bad", "", new, "")])
+    assert p.needs_review and any(reason in r for r in p.review_reasons)
+
+
+def test_five_megabyte_body_is_classified_with_a_reason(model) -> None:
+    body = "The leak under the sink is getting worse and nobody has come. " * 80_000
+    [p] = model.predict([TextInput("big", "Leak", body, "")])
+    assert p.kind == "complaint" and any("only the first" in r for r in p.review_reasons)
+
+
+def test_only_a_quoted_thread_is_still_classified(model) -> None:
+    [p] = model.predict([TextInput("q", "", "", "On Tue, Repairs wrote:\n> We will call you on Friday about the boiler.")])
+    assert p.kind in {"service_request", "other", "complaint", "compliment", "mp_enquiry"}
+
+
+def test_evidence_offsets_point_into_the_new_text(model) -> None:
+    new = "Just to let you know I can smell gas by the meter and my baby is here."
+    [p] = model.predict([TextInput("g", "Gas", new, "")])
+    gas = [e for e in p.evidence if e.rule == "hazard_gas"]
+    assert gas and all(new[e.start : e.end] == e.text and e.field == "new" for e in gas)
+
+
+def test_classify_reads_mail_files(tmp_path: Path) -> None:
+    (tmp_path / "m.eml").write_bytes(make_email(subject="Mould", body="Black mould in the children's bedroom again."))
+    code, out, _ = run("classify", str(tmp_path / "m.eml"))
+    result = json.loads(out)
+    assert code == 0 and result["id"] == "<leak-1@example.com>" and "damp_mould" in result["themes"]
+
+
+def test_bad_jsonl_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"subject": "ok", "body": "fine"}\nnot json\n')
+    code, _, err = run("classify", str(tmp_path / "bad.jsonl"))
+    assert code == 1 and "bad.jsonl:2: not a JSON object" in err

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -84,26 +84,33 @@ class Pipeline(BaseModel):
         return store if "://" in store else str(self.resolve(store))
 
 
-def load(path: str | Path) -> Pipeline:
-    """Read and check a pipeline file; every problem is a ConfigError naming the file and key."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_toml(path: str | Path, model: type[M], what: str, hint: str) -> M:
+    """Read a TOML file into a pydantic model; every problem is a ConfigError naming the file
+    and the key. ``base_dir`` is set to the file's folder so relative paths resolve there."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: no such pipeline file. The shipped ones are in pipelines/ (e.g. pipelines/sample.toml)."
-        ) from None
+        raise ConfigError(f"{path}: no such {what}. {hint}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: could not read the pipeline file ({exc}).") from exc
+        raise ConfigError(f"{path}: could not read the {what} ({exc}).") from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}). Fix the syntax and run again.") from exc
     try:
-        pipeline = Pipeline.model_validate(data)
+        loaded = model.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe_validation(exc)}") from None
-    return pipeline.model_copy(update={"base_dir": path.resolve().parent})
+    return loaded.model_copy(update={"base_dir": path.resolve().parent})
+
+
+def load(path: str | Path) -> Pipeline:
+    """Read and check a pipeline file."""
+    return load_toml(path, Pipeline, "pipeline file", "The shipped ones are in pipelines/ (e.g. pipelines/sample.toml).")
 
 
 def describe_validation(exc: ValidationError) -> str:

@@ -6,18 +6,18 @@ folds are seeded, the data is read in id order, and the solvers are deterministi
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from triage.classify import artefact
 from triage.classify.data import data_hash, load_split, split_files
 from triage.classify.evaluate import evaluate
 from triage.classify.model import ModelConfig, TriageModel
 from triage.errors import ConfigError
+from triage.pipeline import load_toml
 
 _STRICT = ConfigDict(extra="forbid")
 DEFAULT_CONFIG = Path("pipelines/train.toml")
@@ -57,21 +57,8 @@ class TrainConfig(BaseModel):
 
 
 def load_config(path: str | Path) -> TrainConfig:
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such training config. The shipped one is pipelines/train.toml.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}).") from exc
-    try:
-        config = TrainConfig.model_validate(data)
-    except ValidationError as exc:
-        from triage.pipeline import describe_validation
-
-        raise ConfigError(f"{path}: {describe_validation(exc)}") from None
-    config = config.model_copy(update={"base_dir": path.resolve().parent})
-    config.model_params()  # validate early
+    config = load_toml(path, TrainConfig, "training config", "The shipped one is pipelines/train.toml.")
+    config.model_params()  # validate [params] early
     return config
 
 

@@ -290,6 +290,51 @@ def classify(files: tuple[Path, ...], model_dir: Path | None) -> None:
             click.echo(json.dumps(prediction_json(prediction), ensure_ascii=False))
 
 
+# -- deadlines ----------------------------------------------------------------------------
+@cli.command()
+@click.option(
+    "--received", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Date received (stage 2: the escalation request)."
+)
+@click.option("--acknowledged", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Date acknowledged, if it has been.")
+@click.option(
+    "--nation",
+    type=click.Choice(["england", "wales", "scotland", "northern-ireland"]),
+    default="england",
+    show_default=True,
+    help="Whose bank holidays count.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the dates as JSON.")
+def deadlines(received: Any, acknowledged: Any, nation: str, as_json: bool) -> None:
+    """Complaint Handling Code deadlines in working days, for stage 1 and stage 2.
+
+    Acknowledge-by is 5 working days after receipt (6.2) or the escalation request (6.11);
+    respond-by is 10 (stage 1, 6.3) or 20 (stage 2, 6.14) working days after the acknowledgement
+    (or after the acknowledge-by date when --acknowledged is not given); the extended date adds the
+    longest extension the Code allows without good reason (6.4, 6.15).
+
+    Example:
+
+        triage deadlines --received 2026-12-24 --nation wales --json
+    """
+    from triage.route.deadlines import RULES, stage_deadlines
+
+    ack = acknowledged.date() if acknowledged else None
+    result = {f"stage{n}": stage_deadlines(n, received.date(), ack, nation) for n in (1, 2)}
+    if as_json:
+        click.echo(json.dumps({k: v.as_dict() for k, v in result.items()}))
+        return
+    click.echo(f"Received {received:%a %d %b %Y}, working days in {nation.replace('-', ' ').title()}:")
+    for n, d in ((1, result["stage1"]), (2, result["stage2"])):
+        ack_rule, resp_rule = RULES[f"stage{n}_acknowledge"], RULES[f"stage{n}_respond"]
+        click.echo(
+            f"  stage {n}: acknowledge by {d.acknowledge_by:%a %d %b %Y} ({ack_rule.working_days} working days, Code {ack_rule.code})"
+        )
+        click.echo(
+            f"           respond by     {d.respond_by:%a %d %b %Y} ({resp_rule.working_days} working days, Code {resp_rule.code})"
+        )
+        click.echo(f"           extended, at most {d.extended_respond_by:%a %d %b %Y} (+{resp_rule.extension_working_days})")
+
+
 def main() -> None:  # console-script entry point
     cli()
 

@@ -1,0 +1,1 @@
+"""Routing and the Code's clocks: working-day deadlines, queues and flags."""

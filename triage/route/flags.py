@@ -1,0 +1,143 @@
+"""Flags: reasons for a person to look, each with its rule, its Code section and its evidence.
+
+A flag is never a verdict. The rules here read one message (its classification, evidence
+phrases, channel and, where known, how its handling was recorded). The rules that need a case's
+history (repeated chasing, no escalation after a stage 1 response, contact after the final
+response) read the case and are added with cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from triage.classify.model import Prediction
+
+# Recorded handling that is outside the two formal stages (Code 5.2, 5.3): register spellings.
+OUTSIDE_PROCESS = {
+    "service request": "service_request",
+    "service_request": "service_request",
+    "repair request": "service_request",
+    "informal resolution": "informal_resolution",
+    "informal complaint": "informal_resolution",
+    "early resolution": "informal_resolution",
+    "quick fix": "informal_resolution",
+    "stage 0": "stage_0",
+    "stage zero": "stage_0",
+    "pre-complaint": "stage_0",
+    "stage 3": "stage_3",
+    "enquiry": "enquiry",
+    "general enquiry": "enquiry",
+    "mp enquiry": "mp_enquiry",
+    "mp_enquiry": "mp_enquiry",
+    "member enquiry": "mp_enquiry",
+    "members enquiry": "mp_enquiry",
+    "councillor enquiry": "councillor_enquiry",
+    "feedback": "feedback",
+}
+FORMAL = {
+    "complaint": "complaint",
+    "stage 1": "stage_1",
+    "stage1": "stage_1",
+    "stage one": "stage_1",
+    "stage 2": "stage_2",
+    "stage2": "stage_2",
+    "stage two": "stage_2",
+    "formal complaint": "complaint",
+}
+
+EMERGENCY_HAZARDS = ("hazard_gas", "hazard_electrical", "hazard_flooding", "hazard_structural")
+RESIDENT_KINDS = ("complaint", "service_request", "mp_enquiry")
+
+# rule -> (flag type, Code section, what it means)
+RULES: dict[str, tuple[str, str, str]] = {
+    "informal_stage_language": (
+        "ghost_stage",
+        "5.2, 5.3",
+        "informal-stage language: a complaint may be handled outside the two formal stages",
+    ),
+    "dissatisfied_mp_enquiry": (
+        "ghost_stage",
+        "1.3, 5.2",
+        "an MP enquiry expressing dissatisfaction is a complaint through a representative",
+    ),
+    "recorded_outside_process": (
+        "ghost_stage",
+        "1.5, 5.2",
+        "recorded outside the complaints process, but the text reads as a complaint",
+    ),
+    "contractor_process": ("ghost_stage", "5.4", "a complaint sent to a contractor's own complaints process"),
+    "survey_dissatisfaction": ("survey_dissatisfaction", "1.6", "negative survey answer: tell the resident how to complain"),
+    "vulnerability": ("vulnerability", "5.10, 6.1", "the writer or household may be vulnerable"),
+    "emergency_hazard": ("hazard", "Awaab's Law", "possible emergency hazard: make safe within 24 hours"),
+    "damp_mould": ("hazard", "Awaab's Law", "damp and mould: investigate within 10 working days"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    type: str
+    rule: str
+    code: str
+    reason: str
+    evidence: list[str]
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def normalise_category(recorded: str) -> tuple[str, bool | None]:
+    """(normalised category, True if a formal complaint stage / False if outside / None if unknown)."""
+    key = " ".join(recorded.lower().replace("-", " ").replace("_", " ").split())
+    if key in FORMAL:
+        return FORMAL[key], True
+    if key in OUTSIDE_PROCESS:
+        return OUTSIDE_PROCESS[key], False
+    return key.replace(" ", "_") or "unknown", None
+
+
+def _flag(rule: str, evidence: list[str]) -> Flag:
+    kind, code, reason = RULES[rule]
+    return Flag(kind, rule, code, reason, evidence)
+
+
+def message_flags(p: Prediction, channel: str, recorded_as: str | None = None) -> list[Flag]:
+    phrases: dict[str, list[str]] = {}
+    for e in p.evidence:
+        phrases.setdefault(e.rule, []).append(e.text)
+    reads_as_complaint = p.kind == "complaint" or p.dissatisfied
+    flags = []
+    if "informal_stage" in phrases:
+        flags.append(_flag("informal_stage_language", phrases["informal_stage"]))
+    if p.kind == "mp_enquiry" and p.dissatisfied:
+        flags.append(
+            _flag("dissatisfied_mp_enquiry", [f"dissatisfied {p.dissatisfied_score:.2f}", *phrases.get("mp_office", [])])
+        )
+    if recorded_as is not None:
+        category, formal = normalise_category(recorded_as)
+        if formal is False and reads_as_complaint and category != "mp_enquiry":
+            flags.append(
+                _flag(
+                    "recorded_outside_process",
+                    [
+                        f"recorded as {recorded_as!r}; reads as {p.kind} "
+                        f"(complaint {p.kind_scores['complaint']:.2f}, dissatisfied {p.dissatisfied_score:.2f})",
+                        *phrases.get("repeated_contact", []),
+                        *phrases.get("escalation", []),
+                    ],
+                )
+            )
+    if "contractor_process" in phrases and reads_as_complaint:
+        flags.append(_flag("contractor_process", phrases["contractor_process"]))
+    if channel == "survey" and reads_as_complaint:
+        flags.append(_flag("survey_dissatisfaction", [f"{p.kind}, dissatisfied {p.dissatisfied_score:.2f}"]))
+    if p.kind in RESIDENT_KINDS or channel == "survey":
+        if "vulnerability" in phrases:
+            flags.append(_flag("vulnerability", phrases["vulnerability"]))
+        emergency = [t for r in EMERGENCY_HAZARDS for t in phrases.get(r, [])]
+        if "hazard_heating" in phrases and "vulnerability" in phrases:  # no heating or water for a vulnerable household
+            emergency += phrases["hazard_heating"]
+        if emergency:
+            flags.append(_flag("emergency_hazard", emergency))
+        if "hazard_damp_mould" in phrases:
+            flags.append(_flag("damp_mould", phrases["hazard_damp_mould"]))
+    return flags

@@ -335,6 +335,65 @@ def deadlines(received: Any, acknowledged: Any, nation: str, as_json: bool) -> N
         click.echo(f"           extended, at most {d.extended_respond_by:%a %d %b %Y} (+{resp_rule.extension_working_days})")
 
 
+@cli.command()
+@click.argument("register", type=click.Path(path_type=Path))
+@click.option(
+    "--map",
+    "map_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML column map; without it the columns reference, received, category, text, service_area are used.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("audit"),
+    show_default=True,
+    help="Folder for audit.csv (the flagged contacts) and audit.html.",
+)
+@click.option(
+    "--model", "model_dir", type=click.Path(path_type=Path), default=None, help="Model folder (default models/default)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the flagged references with their rule and evidence as JSON.")
+@friendly_errors
+def audit(register: Path, map_file: Path | None, out_dir: Path, model_dir: Path | None, as_json: bool) -> None:
+    """Audit a landlord's register (CSV or XLSX) for ghost stages.
+
+    Classifies each contact's text and reports those recorded outside the complaints process
+    ("service request", "informal resolution", "stage 0", "MP enquiry", ...) whose text reads as
+    a complaint, with counts by recorded category and service area, and the list with evidence.
+    Rows with no date or no text are listed, not dropped.
+
+    Example:
+
+        triage audit register-2025.xlsx --map pipelines/register-map.toml --out audit/
+    """
+    from triage.classify.service import load_model
+    from triage.route.audit import audit as run_audit
+    from triage.route.audit import load_map, write_csv, write_html
+
+    if not register.exists():
+        raise TriageError(f"{register}: no such register file.")
+    model, _ = load_model(model_dir)
+    result = run_audit(register, load_map(map_file), model)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv(result, out_dir / "audit.csv")
+    write_html(result, out_dir / "audit.html")
+    if as_json:
+        click.echo(json.dumps(result.as_json()))
+        return
+    click.echo(
+        f"{len(result.entries)} contacts; {len(result.flagged)} flagged as possible ghost stages; "
+        f"{len(result.bad_rows)} rows could not be read."
+    )
+    for category, c in result.counts("category").items():
+        click.echo(f"  {category:24} {c['contacts']:>5} contacts  {c['flagged']:>4} flagged")
+    for bad in result.bad_rows:
+        click.echo(f"  row {bad['row']} ({bad['reference'] or 'no reference'}): {bad['reason']}")
+    click.echo(f"Written: {out_dir / 'audit.csv'}, {out_dir / 'audit.html'}")
+
+
 def main() -> None:  # console-script entry point
     cli()
 

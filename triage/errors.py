@@ -5,7 +5,7 @@ Every message is a whole sentence that says what happened, where, and what to do
     TriageError
     ├── ConfigError      a pipeline, map or settings file is wrong
     ├── InputError       a file or folder given to triage cannot be used
-    │   └── SurveyColumnError   a survey export lacks a mapped column
+    │   └── ColumnError  a spreadsheet lacks a mapped column (SurveyColumnError for surveys)
     ├── StoreError       the message store cannot be opened or upgraded
     └── ModelError       a model artefact is missing, corrupt or tampered with
 
@@ -28,14 +28,24 @@ class InputError(TriageError):
     pass
 
 
-class SurveyColumnError(InputError):
+class ColumnError(InputError):
+    """A mapped column is missing from a spreadsheet: names the file, the column and those that exist."""
+
+    what = "register"
+    fix = "Fix the [columns] table of the map file (--map), or rename the column in the file."
+
     def __init__(self, path: str, column: str, role: str, available: list[str]) -> None:
         self.path, self.column, self.role, self.available = path, column, role, available
         shown = ", ".join(repr(c) for c in available) or "(no header row)"
         super().__init__(
-            f"{path}: the survey column {column!r} (mapped as {role!r}) is not in the file. "
-            f"Columns that exist: {shown}. Fix the [sources.columns] mapping in the pipeline file."
+            f"{path}: the {self.what} column {column!r} (mapped as {role!r}) is not in the file. "
+            f"Columns that exist: {shown}. {self.fix}"
         )
+
+
+class SurveyColumnError(ColumnError):
+    what = "survey"
+    fix = "Fix the [sources.columns] mapping in the pipeline file."
 
 
 class StoreError(TriageError):

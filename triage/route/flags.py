@@ -108,24 +108,25 @@ def message_flags(p: Prediction, channel: str, recorded_as: str | None = None) -
     flags = []
     if "informal_stage" in phrases:
         flags.append(_flag("informal_stage_language", phrases["informal_stage"]))
-    if p.kind == "mp_enquiry" and p.dissatisfied:
+    category, formal = normalise_category(recorded_as) if recorded_as is not None else ("", None)
+    recorded_mp = category == "mp_enquiry"
+    if (p.kind == "mp_enquiry" or recorded_mp) and reads_as_complaint:
+        where = [f"recorded as {recorded_as!r}"] if recorded_mp else []
         flags.append(
-            _flag("dissatisfied_mp_enquiry", [f"dissatisfied {p.dissatisfied_score:.2f}", *phrases.get("mp_office", [])])
+            _flag("dissatisfied_mp_enquiry", [*where, f"dissatisfied {p.dissatisfied_score:.2f}", *phrases.get("mp_office", [])])
         )
-    if recorded_as is not None:
-        category, formal = normalise_category(recorded_as)
-        if formal is False and reads_as_complaint and category != "mp_enquiry":
-            flags.append(
-                _flag(
-                    "recorded_outside_process",
-                    [
-                        f"recorded as {recorded_as!r}; reads as {p.kind} "
-                        f"(complaint {p.kind_scores['complaint']:.2f}, dissatisfied {p.dissatisfied_score:.2f})",
-                        *phrases.get("repeated_contact", []),
-                        *phrases.get("escalation", []),
-                    ],
-                )
+    if recorded_as is not None and formal is False and reads_as_complaint and not recorded_mp:
+        flags.append(
+            _flag(
+                "recorded_outside_process",
+                [
+                    f"recorded as {recorded_as!r}; reads as {p.kind} "
+                    f"(complaint {p.kind_scores['complaint']:.2f}, dissatisfied {p.dissatisfied_score:.2f})",
+                    *phrases.get("repeated_contact", []),
+                    *phrases.get("escalation", []),
+                ],
             )
+        )
     if "contractor_process" in phrases and reads_as_complaint:
         flags.append(_flag("contractor_process", phrases["contractor_process"]))
     if channel == "survey" and reads_as_complaint:

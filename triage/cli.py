@@ -394,6 +394,68 @@ def audit(register: Path, map_file: Path | None, out_dir: Path, model_dir: Path 
     click.echo(f"Written: {out_dir / 'audit.csv'}, {out_dir / 'audit.html'}")
 
 
+@cli.command()
+@click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+@click.option("--area", default=None, help="Service-area queue, e.g. 'Repairs and Maintenance'.")
+@click.option("--kind", type=click.Choice(["complaint", "service_request", "mp_enquiry", "compliment", "other"]), default=None)
+@click.option("--flag", default=None, help="A flag type (ghost_stage, hazard, vulnerability, survey_dissatisfaction) or rule.")
+@click.option("--due-within", type=int, default=None, help="Due within N days from today (overdue included).")
+@click.option("--overdue", is_flag=True, help="Only items whose due date has passed.")
+@click.option(
+    "--today", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Treat this date as today (for reports and tests)."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@friendly_errors
+def queue(
+    store: str,
+    area: str | None,
+    kind: str | None,
+    flag: str | None,
+    due_within: int | None,
+    overdue: bool,
+    today: Any,
+    as_json: bool,
+) -> None:
+    """List a work queue, soonest due first: what to do, by when, and why it was flagged.
+
+    Example:
+
+        triage queue --store triage.db --area "Repairs and Maintenance" --flag hazard --due-within 5
+    """
+    from datetime import date, timedelta
+
+    from triage.message import UK
+    from triage.store.db import Store
+
+    day = today.date() if today else date.today()
+    due_before = day - timedelta(days=1) if overdue else (day + timedelta(days=due_within) if due_within is not None else None)
+    with Store(store) as db:
+        rows = db.queue(area, kind, due_before)
+    if flag:
+        rows = [r for r in rows if any(flag in (f["type"], f["rule"]) for f in r["flags"])]
+    for r in rows:
+        flags = ",".join(sorted({f["rule"] for f in r["flags"]}))
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        **r,
+                        "received_at": r["received_at"].isoformat() if r["received_at"] else None,
+                        "due_date": r["due_date"].isoformat() if r["due_date"] else None,
+                    },
+                    default=str,
+                )
+            )
+            continue
+        due = f"{r['due_date']:%d %b}" + (" OVERDUE" if r["due_date"] < day else "") if r["due_date"] else "-"
+        received = f"{r['received_at'].astimezone(UK):%d %b %H:%M}" if r["received_at"] else "-"
+        click.echo(f"#{r['id']:<6} due {due:<14} {r['kind']:<16} {r['queue']:<24} rcvd {received}  {r['subject'][:50]}")
+        if r["due_what"] or flags:
+            click.echo(f"        {r['due_what']}" + (f"  [{flags}]" if flags else ""))
+    if not rows and not as_json:
+        click.echo("Nothing in this queue.")
+
+
 def main() -> None:  # console-script entry point
     cli()
 

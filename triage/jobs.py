@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from triage.errors import InputError
 from triage.ingest.email_parse import parse_email
@@ -19,6 +20,9 @@ from triage.ingest.survey import SurveyColumns, read_survey
 from triage.message import Message, Quarantined, Source
 from triage.pipeline import FilesSource, Pipeline, SurveySource
 from triage.store.db import Counts, Store
+
+if TYPE_CHECKING:
+    from triage.route.routing import RoutingTable
 
 SURVEY_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 
@@ -82,20 +86,32 @@ def run_pipeline(pipeline: Pipeline, store: Store) -> JobResult:
             result.sources.append(_ingest_one(store, source.path, run_id, lambda p=path, c=cols: survey_items(p, c)))
     store.finish_run(run_id, result.total)
     if (model_dir := pipeline.model_dir()) is not None:
-        result.classified = classify_store(store, model_dir)
+        from triage.route.routing import load_table
+
+        table = load_table(pipeline.resolve(pipeline.pipeline.routing) if pipeline.pipeline.routing else None)
+        result.classified = classify_store(store, model_dir, table, pipeline.pipeline.nation)
     return result
 
 
-def classify_store(store: Store, model_dir: Path, batch: int = 500) -> dict[str, int]:
-    """Classify every stored message the model has not yet seen; returns counts by kind."""
+def classify_store(
+    store: Store, model_dir: Path, table: RoutingTable, nation: str = "england", batch: int = 500
+) -> dict[str, int]:
+    """Classify, route and flag every stored message the model has not yet seen; counts by kind."""
     from triage.classify.service import input_from_row, load_model
+    from triage.route.assign import assign
+    from triage.store.db import as_utc
 
     model, meta = load_model(model_dir)
     counts: dict[str, int] = {}
     while rows := store.unclassified(meta["sha256"], batch):
         predictions = model.predict([input_from_row(r) for r in rows])
         store.add_classifications(
-            meta["name"], meta["sha256"], [(r["id"], p.as_dict()) for r, p in zip(rows, predictions, strict=True)]
+            meta["name"],
+            meta["sha256"],
+            [
+                (r["id"], {**p.as_dict(), **assign(p, r["channel"], as_utc(r["received_at"]), table, nation)})
+                for r, p in zip(rows, predictions, strict=True)
+            ],
         )
         for p in predictions:
             counts[p.kind] = counts.get(p.kind, 0) + 1

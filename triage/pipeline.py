@@ -25,6 +25,10 @@ class PipelineInfo(BaseModel):
     name: str = Field(description="A short name for the job, shown in summaries and stored with each run.")
     store: str = Field("triage.db", description="SQLite file path or postgresql:// URL of the message store.")
     model: str | None = Field(None, description="Model folder (models/<name>); when set, new messages are classified.")
+    routing: str | None = Field(None, description="Routing table (TOML); default pipelines/routing.toml.")
+    nation: Literal["england", "wales", "scotland", "northern-ireland"] = Field(
+        "england", description="Whose bank holidays count as non-working days."
+    )
     description: str = ""
 
 

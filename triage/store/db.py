@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +233,7 @@ class Store:
                 messages.c.channel,
                 messages.c.sender_addr,
                 messages.c.automated,
+                messages.c.received_at,
             )
             .where(messages.c.id.not_in(done))
             .order_by(messages.c.id)
@@ -241,7 +242,29 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
+    CLASSIFICATION_FIELDS = (
+        "kind",
+        "kind_scores",
+        "dissatisfied",
+        "dissatisfied_score",
+        "themes",
+        "theme_scores",
+        "status",
+        "needs_review",
+        "review_reasons",
+        "evidence",
+    )
+    ROUTING_DEFAULTS = (
+        ("queue", ""),
+        ("on_complaints_register", False),
+        ("route_rule", ""),
+        ("flags", []),
+        ("due_date", None),
+        ("due_what", ""),
+    )
+
     def add_classifications(self, model: str, model_sha256: str, rows: list[tuple[int, dict[str, Any]]]) -> int:
+        """Store predictions (``Prediction.as_dict()`` plus optional routing fields) for messages."""
         if not rows:
             return 0
         now = _now()
@@ -251,27 +274,51 @@ class Store:
                 "model": model,
                 "model_sha256": model_sha256,
                 "created_at": now,
-                **{
-                    k: p[k]
-                    for k in (
-                        "kind",
-                        "kind_scores",
-                        "dissatisfied",
-                        "dissatisfied_score",
-                        "themes",
-                        "theme_scores",
-                        "status",
-                        "needs_review",
-                        "review_reasons",
-                        "evidence",
-                    )
-                },
+                **{k: p[k] for k in self.CLASSIFICATION_FIELDS},
+                **{k: p.get(k, d) for k, d in self.ROUTING_DEFAULTS},
             }
             for pk, p in rows
         ]
         with self.transaction() as conn:
             conn.execute(insert(classifications), values)
         return len(values)
+
+    def queue(
+        self, area: str | None = None, kind: str | None = None, due_before: date | None = None, limit: int = 500
+    ) -> list[dict[str, Any]]:
+        """Messages with their latest classification, by due date (undated last), then received."""
+        latest = select(func.max(classifications.c.id)).group_by(classifications.c.message_pk)
+        query = (
+            select(
+                messages.c.id,
+                messages.c.received_at,
+                messages.c.sender_addr,
+                messages.c.subject,
+                messages.c.channel,
+                classifications.c.kind,
+                classifications.c.queue,
+                classifications.c.on_complaints_register,
+                classifications.c.flags,
+                classifications.c.due_date,
+                classifications.c.due_what,
+                classifications.c.needs_review,
+            )
+            .join(classifications, classifications.c.message_pk == messages.c.id)
+            .where(classifications.c.id.in_(latest))
+            .order_by(classifications.c.due_date.is_(None), classifications.c.due_date, messages.c.received_at)
+            .limit(limit)
+        )
+        if area:
+            query = query.where(func.lower(classifications.c.queue) == area.lower())
+        if kind:
+            query = query.where(classifications.c.kind == kind)
+        if due_before:
+            query = query.where(classifications.c.due_date <= due_before)
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        for row in rows:
+            row["received_at"] = as_utc(row["received_at"])
+        return rows
 
     def classification(self, message_pk: int) -> dict[str, Any] | None:
         query = (

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -115,5 +117,11 @@ classifications = Table(
     Column("review_reasons", JSON, nullable=False),
     Column("evidence", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("queue", Text, nullable=False, server_default=""),
+    Column("on_complaints_register", Boolean, nullable=False, server_default=false()),
+    Column("route_rule", Text, nullable=False, server_default=""),
+    Column("flags", JSON, nullable=False, server_default="[]"),
+    Column("due_date", Date, index=True),
+    Column("due_what", Text, nullable=False, server_default=""),
     UniqueConstraint("message_pk", "model_sha256", name="uq_classification_message_model"),
 )

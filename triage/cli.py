@@ -16,6 +16,7 @@ from triage import __version__
 from triage.errors import TriageError
 
 DEFAULT_STORE = "triage.db"
+store_option = click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -45,7 +46,7 @@ def cli() -> None:
 # -- ingest and run ------------------------------------------------------------------------
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+@store_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @friendly_errors
 def ingest(paths: tuple[Path, ...], store: str, as_json: bool) -> None:
@@ -115,7 +116,7 @@ def quarantine() -> None:
 
 
 @quarantine.command("list")
-@click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+@store_option
 @click.option("--all", "show_all", is_flag=True, help="Include items already released into the store.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 @friendly_errors
@@ -144,7 +145,7 @@ def quarantine_list(store: str, show_all: bool, as_json: bool) -> None:
 
 @quarantine.command("show")
 @click.argument("item_id", type=int)
-@click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+@store_option
 @click.option("--raw", is_flag=True, help="Write the item's raw bytes to standard output.")
 @friendly_errors
 def quarantine_show(item_id: int, store: str, raw: bool) -> None:
@@ -175,7 +176,7 @@ def quarantine_show(item_id: int, store: str, raw: bool) -> None:
 
 @quarantine.command("retry")
 @click.argument("item_ids", nargs=-1, type=int, required=True)
-@click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+@store_option
 @friendly_errors
 def quarantine_retry(item_ids: tuple[int, ...], store: str) -> None:
     """Try to read quarantined items again; those that now parse move into the store.
@@ -395,7 +396,7 @@ def audit(register: Path, map_file: Path | None, out_dir: Path, model_dir: Path 
 
 
 @cli.command()
-@click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+@store_option
 @click.option("--area", default=None, help="Service-area queue, e.g. 'Repairs and Maintenance'.")
 @click.option("--kind", type=click.Choice(["complaint", "service_request", "mp_enquiry", "compliment", "other"]), default=None)
 @click.option("--flag", default=None, help="A flag type (ghost_stage, hazard, vulnerability, survey_dissatisfaction) or rule.")

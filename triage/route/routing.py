@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from triage.labels import KINDS, THEMES
 from triage.pipeline import load_toml
@@ -24,20 +24,13 @@ class Rule(BaseModel):
     kinds: list[str] = Field(default_factory=list)
     themes: list[str] = Field(default_factory=list)
 
-    @field_validator("kinds")
+    @field_validator("kinds", "themes")
     @classmethod
-    def _known_kinds(cls, value: list[str]) -> list[str]:
-        unknown = set(value) - set(KINDS)
+    def _known_labels(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        allowed = KINDS if info.field_name == "kinds" else THEMES
+        unknown = set(value) - set(allowed)
         if unknown:
-            raise ValueError(f"unknown kind(s) {sorted(unknown)}; kinds are {', '.join(KINDS)}")
-        return value
-
-    @field_validator("themes")
-    @classmethod
-    def _known_themes(cls, value: list[str]) -> list[str]:
-        unknown = set(value) - set(THEMES)
-        if unknown:
-            raise ValueError(f"unknown theme(s) {sorted(unknown)}; themes are {', '.join(THEMES)}")
+            raise ValueError(f"unknown {info.field_name[:-1]}(s) {sorted(unknown)}; {info.field_name} are {', '.join(allowed)}")
         return value
 
     def matches(self, kind: str, themes: list[str]) -> bool:

@@ -9,6 +9,13 @@ import re
 
 from triage.classify.data import TextInput
 
+_UNHAPPY = re.compile(
+    r"complain|unacceptable|disgust|appalling|still waiting|(third|fourth|fifth) time|"
+    r"nobody (came|has)|no one (came|has)|stage 2|ombudsman|not happy|fed up|ridiculous|"
+    r"disappointed|let down|useless",
+    re.I,
+)
+
 _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "other",
@@ -19,15 +26,7 @@ _KIND_RULES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("mp_enquiry", re.compile(r"\bmp\b|member of parliament|constituent|house of commons|parliament\.uk", re.I)),
-    (
-        "complaint",
-        re.compile(
-            r"complain|unacceptable|disgust|appalling|still waiting|(third|fourth|fifth) time|"
-            r"nobody (came|has)|no one (came|has)|stage 2|ombudsman|not happy|fed up|ridiculous|"
-            r"disappointed|let down|useless",
-            re.I,
-        ),
-    ),
+    ("complaint", _UNHAPPY),
     ("compliment", re.compile(r"thank you|thanks|brilliant|great job|excellent|well done|grateful|lovely", re.I)),
 ]
 
@@ -57,6 +56,6 @@ def baseline_predict(item: TextInput) -> tuple[str, bool, list[str]]:
         if pattern.search(text):
             kind = label
             break
-    dissatisfied = kind == "complaint" or (kind == "mp_enquiry" and bool(_KIND_RULES[2][1].search(text)))
+    dissatisfied = kind == "complaint" or (kind == "mp_enquiry" and bool(_UNHAPPY.search(text)))
     themes = [] if kind == "other" else [t for t, p in _THEME_RULES.items() if p.search(text)]
     return kind, dissatisfied, themes

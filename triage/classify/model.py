@@ -199,14 +199,12 @@ class TriageModel:
         return self
 
     def _choose_complaint_threshold(self, p: np.ndarray, is_complaint: np.ndarray) -> float:
-        """The highest threshold whose out-of-fold complaint recall reaches the target."""
-        best = 0.5
-        for t in np.arange(0.05, 0.51, 0.01)[::-1]:
-            if is_complaint.sum() and ((p >= t) & is_complaint).sum() / is_complaint.sum() >= self.config.complaint_recall:
-                best = float(t)
-                break
-            best = float(t)
-        return best
+        """The highest threshold (0.05-0.50) whose out-of-fold complaint recall reaches the target."""
+        total = is_complaint.sum()
+        for t in np.arange(0.50, 0.045, -0.01):
+            if total and ((p >= t) & is_complaint).sum() / total >= self.config.complaint_recall:
+                return float(t)
+        return 0.05
 
     def _choose_theme_threshold(self, p: np.ndarray, y: np.ndarray) -> float:
         cfg = self.config

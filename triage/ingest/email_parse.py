@@ -38,7 +38,7 @@ _CHARSET_ALIASES = {
 }
 _ENCODED_WORD = re.compile(r"=\?[^?]+\?[bBqQ]\?")
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:", re.MULTILINE)
-_MSGID = re.compile(r"<[^<>\s]+>")
+MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _RECEIVED_DATE = re.compile(r";\s*([^;]+)$")
 
@@ -65,8 +65,6 @@ def decode_header(value: object) -> str:
     """A header value as text: RFC 2047 words decoded, raw 8-bit bytes guessed, controls dropped."""
     if value is None:
         return ""
-    if isinstance(value, email.header.Header):
-        value = str(value.encode()) if not isinstance(value, str) else value
     text = str(value)
     if any("\udc80" <= ch <= "\udcff" for ch in text):  # 8-bit bytes kept as surrogates by compat32
         text = decode_bytes(text.encode("ascii", "surrogateescape"), "utf-8")
@@ -157,9 +155,14 @@ def _extract(msg: MimeMessage, defects: list[str]) -> tuple[str, str, list[Attac
     attachments: list[Attachment] = []
     for part in msg.walk():
         ctype = part.get_content_type()
-        if part.is_multipart():
+        if ctype == "message/rfc822":
+            # A message forwarded whole: its parts come through walk() too, so its text is still
+            # read; the forwarded message is also kept as an attachment.
+            inner = part.get_payload()
+            body = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+            attachments.append(Attachment(_filename(part) or "forwarded-message.eml", "message/rfc822", len(body), body))
             continue
-        if ctype == "message/rfc822" or (ctype.startswith("message/") and ctype != "message/delivery-status"):
+        if part.is_multipart() or (ctype.startswith("message/") and ctype != "message/delivery-status"):
             continue
         if _is_attachment(part) or not (ctype.startswith("text/") or ctype == "message/delivery-status"):
             try:
@@ -173,13 +176,6 @@ def _extract(msg: MimeMessage, defects: list[str]) -> tuple[str, str, list[Attac
                 html = _part_text(part, defects)
         elif plain is None:  # text/plain, text/enriched, other text/*, a delivery-status report
             plain = _part_text(part, defects)
-    # Forwarded messages attached whole (message/rfc822): their parts come through walk() too,
-    # so a forward-as-attachment still yields its text; record it as an attachment as well.
-    for part in msg.walk():
-        if part.get_content_type() == "message/rfc822":
-            inner = part.get_payload()
-            body = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
-            attachments.append(Attachment(_filename(part) or "forwarded-message.eml", "message/rfc822", len(body), body))
     if plain is not None and plain.strip():
         return plain, "plain", attachments
     if html is not None:
@@ -236,9 +232,9 @@ def _to_message(msg: MimeMessage, raw: bytes, source: Source, channel: str) -> M
         for field in ("to", "cc")
         for n, a in _addresses(decode_header(_raw_header(msg, field)))
     ]
-    message_id = _MSGID.search(decode_header(_raw_header(msg, "message-id")))
-    in_reply_to = _MSGID.search(decode_header(_raw_header(msg, "in-reply-to")))
-    references = _MSGID.findall(decode_header(_raw_header(msg, "references")))
+    message_id = MESSAGE_ID.search(decode_header(_raw_header(msg, "message-id")))
+    in_reply_to = MESSAGE_ID.search(decode_header(_raw_header(msg, "in-reply-to")))
+    references = MESSAGE_ID.findall(decode_header(_raw_header(msg, "references")))
     text, body_format, attachments = _extract(msg, defects)
     parts = split_body(text)
     automated = automail.detect(get, msg.get_content_type(), (msg.get_param("report-type") or "").lower())

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime
 
 from triage.ingest import automail
-from triage.ingest.email_parse import _MSGID, decode_bytes, decode_header
+from triage.ingest.email_parse import MESSAGE_ID, decode_bytes, decode_header
 from triage.ingest.html_text import html_to_text
 from triage.ingest.replies import split_body
 from triage.message import Attachment, Message, Quarantined, Source
@@ -83,8 +83,8 @@ def _to_message(msg: object, raw: bytes, source: Source, channel: str) -> Messag
             "application/vnd.ms-outlook" if data is not None and not content else "application/octet-stream"
         )
         attachments.append(Attachment(str(name), str(ctype), len(content), content))
-    message_id = _MSGID.search(decode_header(_attr(msg, "messageId") or ""))
-    in_reply_to = _MSGID.search(raw_get("in-reply-to"))
+    message_id = MESSAGE_ID.search(decode_header(_attr(msg, "messageId") or ""))
+    in_reply_to = MESSAGE_ID.search(raw_get("in-reply-to"))
     automated = automail.detect(get, (get("content-type").split(";")[0].strip() or "text/plain"), "")
     return Message(
         source=source,
@@ -97,7 +97,7 @@ def _to_message(msg: object, raw: bytes, source: Source, channel: str) -> Messag
         subject=decode_header(_attr(msg, "subject") or ""),
         message_id=message_id.group(0) if message_id else None,
         in_reply_to=in_reply_to.group(0) if in_reply_to else None,
-        references=_MSGID.findall(raw_get("references")),
+        references=MESSAGE_ID.findall(raw_get("references")),
         body_new=parts.new,
         body_quoted=parts.quoted,
         body_signature=parts.signature,

@@ -421,6 +421,3 @@ TOKEN_PATTERNS: dict[str, list[list[dict[str, object]]]] = {
         ],
     ],
 }
-
-# Flags group rules; the hazard flag is raised by any hazard rule.
-HAZARD_RULES = tuple(r for r in PHRASES if r.startswith("hazard_"))

@@ -108,7 +108,7 @@ def load_toml(path: str | Path, model: type[M], what: str, hint: str) -> M:
     try:
         loaded = model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {describe_validation(exc)}") from None
+        raise ConfigError(f"{path}: {describe_validation(exc, what)}") from None
     return loaded.model_copy(update={"base_dir": path.resolve().parent})
 
 
@@ -117,7 +117,7 @@ def load(path: str | Path) -> Pipeline:
     return load_toml(path, Pipeline, "pipeline file", "The shipped ones are in pipelines/ (e.g. pipelines/sample.toml).")
 
 
-def describe_validation(exc: ValidationError) -> str:
+def describe_validation(exc: ValidationError, what: str = "pipeline file") -> str:
     lines = []
     for err in exc.errors():
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
@@ -128,4 +128,4 @@ def describe_validation(exc: ValidationError) -> str:
             lines.append(f"missing key {where!r}")
         else:
             lines.append(f"{where}: {err['msg']} (got {err.get('input')!r})")
-    return "; ".join(lines) + ". Fix the pipeline file and run again."
+    return "; ".join(lines) + f". Fix the {what} and run again."

@@ -114,3 +114,20 @@ def test_store_folder_must_exist(tmp_path: Path) -> None:
 def test_unreachable_postgres_is_a_clear_error() -> None:
     with pytest.raises(StoreError, match="could not open the store"):
         Store("postgresql://nobody@127.0.0.1:1/none")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_migrations_build_the_tables_schema_py_describes(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """schema.py is what the code reads; the migrations are what stores get. They must agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from triage.store.schema import metadata
+
+    url = str(tmp_path / "m.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    with Store(url) as store, store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": False, "compare_server_default": False})
+        diffs = [d for d in compare_metadata(context, metadata) if not (isinstance(d, tuple) and d[1:2] == ("alembic_version",))]
+    assert diffs == []

@@ -125,3 +125,58 @@ classifications = Table(
     Column("due_what", Text, nullable=False, server_default=""),
     UniqueConstraint("message_pk", "model_sha256", name="uq_classification_message_model"),
 )
+
+# -- cases ---------------------------------------------------------------------------------
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("resident", Text, nullable=False, server_default=""),  # sender address or survey respondent
+    Column("title", Text, nullable=False, server_default=""),
+    Column("stage", String(16), nullable=False, server_default="none"),  # cached from the events
+    Column("themes", JSON, nullable=False, server_default="[]"),
+    Column("opened_at", DateTime(timezone=True)),
+    Column("last_contact_at", DateTime(timezone=True)),
+    Column("merged_into", Integer, ForeignKey("cases.id")),
+    Column("due_date", Date),  # the case's next Code clock, from its events
+    Column("due_what", Text, nullable=False, server_default=""),
+    Column("flags", JSON, nullable=False, server_default="[]"),  # breaches found in its events
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_cases_resident", "resident"),
+    Index("ix_cases_due_date", "due_date"),
+)
+
+case_messages = Table(
+    "case_messages",
+    metadata,
+    Column("message_pk", Integer, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("case_pk", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("rule", String(16), nullable=False),  # thread | reference | resident | new | split | merge
+    Column("reason", Text, nullable=False),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+    Column("linked_by", Text, nullable=False),
+)
+
+case_refs = Table(
+    "case_refs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_pk", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("ref", Text, nullable=False, index=True),
+    UniqueConstraint("case_pk", "ref", name="uq_case_ref"),
+)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_pk", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("event", String(24), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("on", Date, nullable=False),
+    Column("extended_to", Date),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("message_pk", Integer, ForeignKey("messages.id")),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", Text, nullable=False),
+)

@@ -176,6 +176,7 @@ case_events = Table(
     Column("on", Date, nullable=False),
     Column("extended_to", Date),
     Column("reason", Text, nullable=False, server_default=""),
+    Column("outcome", String(16)),  # on a response: upheld | partly_upheld | not_upheld
     Column("message_pk", Integer, ForeignKey("messages.id")),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("recorded_by", Text, nullable=False),

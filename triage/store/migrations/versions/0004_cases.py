@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("on", sa.Date, nullable=False),
         sa.Column("extended_to", sa.Date),
         sa.Column("reason", sa.Text, nullable=False, server_default=""),
+        sa.Column("outcome", sa.String(16)),
         sa.Column("message_pk", sa.Integer, sa.ForeignKey("messages.id")),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("recorded_by", sa.Text, nullable=False),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from triage.cases.rules import CaseRules
 from triage.errors import InputError
 from triage.ingest.email_parse import parse_email
 from triage.ingest.files import Item, iter_paths, read_file
@@ -38,6 +39,7 @@ class SourceResult:
 class JobResult:
     sources: list[SourceResult] = field(default_factory=list)
     classified: dict[str, int] = field(default_factory=dict)  # kind -> count, plus "needs_review"
+    cases: dict[str, int] = field(default_factory=dict)  # case links by rule: new, thread, reference, resident
 
     @property
     def total(self) -> Counts:
@@ -89,30 +91,59 @@ def run_pipeline(pipeline: Pipeline, store: Store) -> JobResult:
         from triage.route.routing import load_table
 
         table = load_table(pipeline.resolve(pipeline.pipeline.routing) if pipeline.pipeline.routing else None)
-        result.classified = classify_store(store, model_dir, table, pipeline.pipeline.nation)
+        result.classified = classify_store(
+            store, model_dir, table, pipeline.pipeline.nation, case_rules=pipeline.cases.to_rules(), cases_out=result.cases
+        )
     return result
 
 
 def classify_store(
-    store: Store, model_dir: Path, table: RoutingTable, nation: str = "england", batch: int = 500
+    store: Store,
+    model_dir: Path,
+    table: RoutingTable,
+    nation: str = "england",
+    batch: int = 500,
+    case_rules: CaseRules | None = None,
+    cases_out: dict[str, int] | None = None,
 ) -> dict[str, int]:
-    """Classify, route and flag every stored message the model has not yet seen; counts by kind."""
+    """Classify, route and flag every stored message the model has not yet seen, and put each on
+    its case (in the order received, so the case history is complete when a message is read).
+    Returns counts by kind; ``cases_out`` receives counts of case links by rule."""
+    from sqlalchemy import update
+
+    from triage.cases import link_message
     from triage.classify.service import input_from_row, load_model
     from triage.route.assign import assign
     from triage.store.db import as_utc
+    from triage.store.schema import classifications
 
+    rules = case_rules or CaseRules()
     model, meta = load_model(model_dir)
     counts: dict[str, int] = {}
+    links = cases_out if cases_out is not None else {}
     while rows := store.unclassified(meta["sha256"], batch):
         predictions = model.predict([input_from_row(r) for r in rows])
-        store.add_classifications(
-            meta["name"],
-            meta["sha256"],
-            [
-                (r["id"], {**p.as_dict(), **assign(p, r["channel"], as_utc(r["received_at"]), table, nation)})
-                for r, p in zip(rows, predictions, strict=True)
-            ],
-        )
+        routed = [
+            assign(p, r["channel"], as_utc(r["received_at"]), table, nation) for r, p in zip(rows, predictions, strict=True)
+        ]
+        with store.transaction() as conn:
+            store.add_classifications(
+                meta["name"],
+                meta["sha256"],
+                [(r["id"], {**p.as_dict(), **a}) for r, p, a in zip(rows, predictions, routed, strict=True)],
+                conn,
+            )
+            for r, p, a in zip(rows, predictions, routed, strict=True):
+                link = link_message(conn, r, p.kind, p.dissatisfied, p.themes, a["on_complaints_register"], rules, nation)
+                if link is None:
+                    continue
+                links[link.rule] = links.get(link.rule, 0) + 1
+                if link.flags:
+                    conn.execute(
+                        update(classifications)
+                        .where(classifications.c.message_pk == r["id"], classifications.c.model_sha256 == meta["sha256"])
+                        .values(flags=a["flags"] + [f.as_dict() for f in link.flags])
+                    )
         for p in predictions:
             counts[p.kind] = counts.get(p.kind, 0) + 1
             counts["needs_review"] = counts.get("needs_review", 0) + p.needs_review
@@ -187,4 +218,5 @@ def summary_json(result: JobResult) -> str:
     total["errors"] = result.errors
     total["sources"] = [{"source": s.name, **s.counts.as_dict(), "error": s.error} for s in result.sources]
     total["classified"] = result.classified
+    total["cases"] = result.cases
     return json.dumps(total, indent=None)

@@ -14,6 +14,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from triage.cases.rules import CaseRules
 from triage.errors import ConfigError
 from triage.ingest.survey import SurveyColumns
 
@@ -68,11 +69,46 @@ class SurveySource(BaseModel):
 
 Source = Annotated[FilesSource | SurveySource, Field(discriminator="type")]
 
+_CASE_DEFAULTS = CaseRules()
+
+
+class CasesConfig(BaseModel):
+    """How messages are linked into cases, and when repeated chasing is flagged."""
+
+    model_config = _STRICT
+    reference_patterns: list[str] = Field(
+        default_factory=lambda: list(_CASE_DEFAULTS.reference_patterns),
+        description="Regular expressions with one (group): a case reference in a subject or body.",
+    )
+    window_days: int = Field(
+        _CASE_DEFAULTS.window_days, ge=1, description="Same resident and theme within this many days joins the case."
+    )
+    chasing_contacts: int = Field(
+        _CASE_DEFAULTS.chasing_contacts, ge=2, description="Contacts on one case that count as repeated chasing ..."
+    )
+    chasing_days: int = Field(
+        _CASE_DEFAULTS.chasing_days, ge=1, description="... within this many days, when no complaint is logged."
+    )
+
+    own_domains: list[str] = Field(
+        default_factory=list, description="The landlord's own mail domains: staff replies on a case are not resident contacts."
+    )
+
+    def to_rules(self) -> CaseRules:
+        return CaseRules(
+            tuple(self.reference_patterns),
+            self.window_days,
+            self.chasing_contacts,
+            self.chasing_days,
+            tuple(d.lower().lstrip("@") for d in self.own_domains),
+        )
+
 
 class Pipeline(BaseModel):
     model_config = _STRICT
     pipeline: PipelineInfo
     sources: list[Source] = Field(min_length=1)
+    cases: CasesConfig = Field(default_factory=CasesConfig)
     # Set by load(): the folder relative paths are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

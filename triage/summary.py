@@ -35,6 +35,14 @@ def print_summary(result: JobResult, console: Console | None = None) -> None:
                 kinds.add_row(kind, str(n))
         kinds.add_row("[i]of which need review[/i]", str(result.classified.get("needs_review", 0)))
         console.print(kinds)
+    if result.cases:
+        c = result.cases
+        joined = sum(n for rule, n in c.items() if rule != "new")
+        console.print(
+            f"Cases: {c.get('new', 0)} opened; {joined} message(s) joined an existing case "
+            f"({', '.join(f'{n} by {rule}' for rule, n in sorted(c.items()) if rule != 'new') or 'none'}). "
+            "`triage case list` shows them."
+        )
 
 
 def format_quarantine(rows: list[dict[str, Any]]) -> str:

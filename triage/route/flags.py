@@ -3,7 +3,7 @@
 A flag is never a verdict. The rules here read one message (its classification, evidence
 phrases, channel and, where known, how its handling was recorded). The rules that need a case's
 history (repeated chasing, no escalation after a stage 1 response, contact after the final
-response) read the case and are added with cases.
+response, late handling) live in ``triage.cases.history``; their rows are here too.
 """
 
 from __future__ import annotations
@@ -66,6 +66,21 @@ RULES: dict[str, tuple[str, str, str]] = {
         "recorded outside the complaints process, but the text reads as a complaint",
     ),
     "contractor_process": ("ghost_stage", "5.4", "a complaint sent to a contractor's own complaints process"),
+    # Rules that read a case's history (triage.cases.history).
+    "repeated_chasing": ("ghost_stage", "1.2, 5.2", "repeated chasing about the same issue with no complaint logged"),
+    "not_escalated": (
+        "ghost_stage",
+        "6.10, 6.11",
+        "dissatisfaction after the stage 1 response: an escalation request, to be acknowledged at stage 2 within 5 working days",
+    ),
+    "after_final_response": (
+        "ghost_stage",
+        "5.2, 6.17",
+        "contact after the stage 2 final response: point the resident to the Housing Ombudsman, not to a further stage",
+    ),
+    "acknowledgement_late": ("deadline", "6.2, 6.11", "acknowledged later than the Code allows"),
+    "response_late": ("deadline", "6.3, 6.14", "responded later than the Code allows"),
+    "extension_too_long": ("deadline", "6.4, 6.15", "an extension longer than the Code allows without good reason"),
     "survey_dissatisfaction": ("survey_dissatisfaction", "1.6", "negative survey answer: tell the resident how to complain"),
     "vulnerability": ("vulnerability", "5.10, 6.1", "the writer or household may be vulnerable"),
     "emergency_hazard": ("hazard", "Awaab's Law", "possible emergency hazard: make safe within 24 hours"),
@@ -95,7 +110,7 @@ def normalise_category(recorded: str) -> tuple[str, bool | None]:
     return key.replace(" ", "_") or "unknown", None
 
 
-def _flag(rule: str, evidence: list[str]) -> Flag:
+def make_flag(rule: str, evidence: list[str]) -> Flag:
     kind, code, reason = RULES[rule]
     return Flag(kind, rule, code, reason, evidence)
 
@@ -107,17 +122,19 @@ def message_flags(p: Prediction, channel: str, recorded_as: str | None = None) -
     reads_as_complaint = p.kind == "complaint" or p.dissatisfied
     flags = []
     if "informal_stage" in phrases:
-        flags.append(_flag("informal_stage_language", phrases["informal_stage"]))
+        flags.append(make_flag("informal_stage_language", phrases["informal_stage"]))
     category, formal = normalise_category(recorded_as) if recorded_as is not None else ("", None)
     recorded_mp = category == "mp_enquiry"
     if (p.kind == "mp_enquiry" or recorded_mp) and reads_as_complaint:
         where = [f"recorded as {recorded_as!r}"] if recorded_mp else []
         flags.append(
-            _flag("dissatisfied_mp_enquiry", [*where, f"dissatisfied {p.dissatisfied_score:.2f}", *phrases.get("mp_office", [])])
+            make_flag(
+                "dissatisfied_mp_enquiry", [*where, f"dissatisfied {p.dissatisfied_score:.2f}", *phrases.get("mp_office", [])]
+            )
         )
     if recorded_as is not None and formal is False and reads_as_complaint and not recorded_mp:
         flags.append(
-            _flag(
+            make_flag(
                 "recorded_outside_process",
                 [
                     f"recorded as {recorded_as!r}; reads as {p.kind} "
@@ -128,17 +145,17 @@ def message_flags(p: Prediction, channel: str, recorded_as: str | None = None) -
             )
         )
     if "contractor_process" in phrases and reads_as_complaint:
-        flags.append(_flag("contractor_process", phrases["contractor_process"]))
+        flags.append(make_flag("contractor_process", phrases["contractor_process"]))
     if channel == "survey" and reads_as_complaint:
-        flags.append(_flag("survey_dissatisfaction", [f"{p.kind}, dissatisfied {p.dissatisfied_score:.2f}"]))
+        flags.append(make_flag("survey_dissatisfaction", [f"{p.kind}, dissatisfied {p.dissatisfied_score:.2f}"]))
     if p.kind in RESIDENT_KINDS or channel == "survey":
         if "vulnerability" in phrases:
-            flags.append(_flag("vulnerability", phrases["vulnerability"]))
+            flags.append(make_flag("vulnerability", phrases["vulnerability"]))
         emergency = [t for r in EMERGENCY_HAZARDS for t in phrases.get(r, [])]
         if "hazard_heating" in phrases and "vulnerability" in phrases:  # no heating or water for a vulnerable household
             emergency += phrases["hazard_heating"]
         if emergency:
-            flags.append(_flag("emergency_hazard", emergency))
+            flags.append(make_flag("emergency_hazard", emergency))
         if "hazard_damp_mould" in phrases:
-            flags.append(_flag("damp_mould", phrases["hazard_damp_mould"]))
+            flags.append(make_flag("damp_mould", phrases["hazard_damp_mould"]))
     return flags

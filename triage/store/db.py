@@ -14,12 +14,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, case, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from triage.errors import StoreError
 from triage.message import Message, Quarantined
-from triage.store.schema import attachments, classifications, messages, quarantine, runs
+from triage.store.schema import attachments, case_messages, cases, classifications, messages, quarantine, runs
 
 BATCH = 500
 
@@ -222,7 +222,8 @@ class Store:
 
     # -- classifications --------------------------------------------------------------------
     def unclassified(self, model_sha256: str, limit: int = 500) -> list[dict[str, Any]]:
-        """Messages with no classification from this model yet, oldest first."""
+        """Messages with no classification from this model yet, in the order they were received
+        (so a reply is linked to its case after the message it answers)."""
         done = select(classifications.c.message_pk).where(classifications.c.model_sha256 == model_sha256)
         query = (
             select(
@@ -234,9 +235,13 @@ class Store:
                 messages.c.sender_addr,
                 messages.c.automated,
                 messages.c.received_at,
+                messages.c.message_id,
+                messages.c.in_reply_to,
+                messages.c.references,
+                messages.c.respondent_ref,
             )
             .where(messages.c.id.not_in(done))
-            .order_by(messages.c.id)
+            .order_by(messages.c.received_at.is_(None), messages.c.received_at, messages.c.id)
             .limit(limit)
         )
         with self.engine.connect() as conn:
@@ -263,8 +268,11 @@ class Store:
         ("due_what", ""),
     )
 
-    def add_classifications(self, model: str, model_sha256: str, rows: list[tuple[int, dict[str, Any]]]) -> int:
-        """Store predictions (``Prediction.as_dict()`` plus optional routing fields) for messages."""
+    def add_classifications(
+        self, model: str, model_sha256: str, rows: list[tuple[int, dict[str, Any]]], conn: Connection | None = None
+    ) -> int:
+        """Store predictions (``Prediction.as_dict()`` plus optional routing fields) for messages,
+        in ``conn``'s transaction when given."""
         if not rows:
             return 0
         now = _now()
@@ -279,15 +287,26 @@ class Store:
             }
             for pk, p in rows
         ]
-        with self.transaction() as conn:
+        if conn is not None:
             conn.execute(insert(classifications), values)
+        else:
+            with self.transaction() as own:
+                own.execute(insert(classifications), values)
         return len(values)
 
     def queue(
         self, area: str | None = None, kind: str | None = None, due_before: date | None = None, limit: int = 500
     ) -> list[dict[str, Any]]:
-        """Messages with their latest classification, by due date (undated last), then received."""
+        """Messages with their latest classification, by due date (undated last), then received.
+
+        The due date is the earlier of the message's own clock (a hazard, the first
+        acknowledgement) and its case's next Code clock, which follows the events staff record."""
         latest = select(func.max(classifications.c.id)).group_by(classifications.c.message_pk)
+        case_first = and_(
+            cases.c.due_date.is_not(None),
+            or_(classifications.c.due_date.is_(None), cases.c.due_date < classifications.c.due_date),
+        )
+        due_date = case((case_first, cases.c.due_date), else_=classifications.c.due_date)
         query = (
             select(
                 messages.c.id,
@@ -299,13 +318,18 @@ class Store:
                 classifications.c.queue,
                 classifications.c.on_complaints_register,
                 classifications.c.flags,
-                classifications.c.due_date,
-                classifications.c.due_what,
+                due_date.label("due_date"),
+                case((case_first, cases.c.due_what), else_=classifications.c.due_what).label("due_what"),
                 classifications.c.needs_review,
+                case_messages.c.case_pk,
+                cases.c.stage.label("case_stage"),
+                cases.c.flags.label("case_flags"),
             )
             .join(classifications, classifications.c.message_pk == messages.c.id)
+            .outerjoin(case_messages, case_messages.c.message_pk == messages.c.id)
+            .outerjoin(cases, cases.c.id == case_messages.c.case_pk)
             .where(classifications.c.id.in_(latest))
-            .order_by(classifications.c.due_date.is_(None), classifications.c.due_date, messages.c.received_at)
+            .order_by(due_date.is_(None), due_date, messages.c.received_at)
             .limit(limit)
         )
         if area:
@@ -313,11 +337,12 @@ class Store:
         if kind:
             query = query.where(classifications.c.kind == kind)
         if due_before:
-            query = query.where(classifications.c.due_date <= due_before)
+            query = query.where(due_date <= due_before)
         with self.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(query).mappings()]
         for row in rows:
             row["received_at"] = as_utc(row["received_at"])
+            row["case_flags"] = row["case_flags"] or []
         return rows
 
     def classification(self, message_pk: int) -> dict[str, Any] | None:

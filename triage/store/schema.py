@@ -152,6 +152,7 @@ case_messages = Table(
     Column("message_pk", Integer, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
     Column("case_pk", Integer, ForeignKey("cases.id"), nullable=False, index=True),
     Column("rule", String(16), nullable=False),  # thread | reference | resident | new | split | merge
+    Column("from_landlord", Boolean, nullable=False, server_default=false()),  # staff's own mail on the case
     Column("reason", Text, nullable=False),
     Column("linked_at", DateTime(timezone=True), nullable=False),
     Column("linked_by", Text, nullable=False),

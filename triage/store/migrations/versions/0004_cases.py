@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("message_pk", sa.Integer, sa.ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("case_pk", sa.Integer, sa.ForeignKey("cases.id"), nullable=False, index=True),
         sa.Column("rule", sa.String(16), nullable=False),
+        sa.Column("from_landlord", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("linked_by", sa.Text, nullable=False),

@@ -1,0 +1,437 @@
+"""Cases in the store: link messages to cases, record events, split and merge.
+
+Every link says why it was made (``rule`` and ``reason``). A message is linked, in order, by
+its thread (In-Reply-To / References), by a case reference in its subject or text, or by the
+same resident writing about an overlapping theme within the window; otherwise it opens a case.
+Which messages open a case is in the annotation guide (training_data/GUIDE.md, section 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from triage.cases.history import Contact, Event, breaches, check_event, clock, contact_flags, stage_of
+from triage.cases.rules import CaseRules
+from triage.errors import InputError
+from triage.route.flags import Flag
+from triage.store.db import Store, as_utc
+from triage.store.schema import case_events, case_messages, case_refs, cases, classifications, messages
+
+OPENS_CASE = ("complaint", "service_request", "mp_enquiry")  # 'other', compliments and automated mail join only
+RESIDENT_LINK_KINDS = ("complaint", "service_request", "compliment")  # an MP writes for many constituents
+
+
+@dataclass(slots=True)
+class Link:
+    case_pk: int
+    rule: str  # thread | reference | resident | new
+    reason: str
+    flags: list[Flag] = field(default_factory=list)
+
+
+def label(case_pk: int) -> str:
+    return f"case #{case_pk}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def resident_key(msg: dict[str, Any]) -> str:
+    """Who wrote: the sender address, or the survey respondent's reference."""
+    if msg.get("channel") == "survey":
+        return f"respondent:{msg['respondent_ref'].strip().upper()}" if msg.get("respondent_ref", "").strip() else ""
+    return (msg.get("sender_addr") or "").strip().lower()
+
+
+def live_case(conn: Connection, case_pk: int) -> int:
+    """Follow merges to the case a merged case now lives in."""
+    seen = set()
+    while case_pk not in seen:
+        seen.add(case_pk)
+        into = conn.scalar(select(cases.c.merged_into).where(cases.c.id == case_pk))
+        if into is None:
+            return case_pk
+        case_pk = into
+    return case_pk
+
+
+def _by_thread(conn: Connection, msg: dict[str, Any]) -> Link | None:
+    ids = [i for i in [msg.get("in_reply_to"), *reversed(msg.get("references") or [])] if i]
+    if not ids:
+        return None
+    rows = conn.execute(
+        select(messages.c.message_id, messages.c.id, case_messages.c.case_pk)
+        .join(case_messages, case_messages.c.message_pk == messages.c.id)
+        .where(messages.c.message_id.in_(ids))
+    ).all()
+    found = {r.message_id: r for r in rows}
+    for i in ids:
+        if i in found:
+            case_pk = live_case(conn, found[i].case_pk)
+            return Link(case_pk, "thread", f"replies to message #{found[i].id} ({i}) on {label(case_pk)}")
+    return None
+
+
+def _references(msg: dict[str, Any], rules: CaseRules) -> list[tuple[str, str]]:
+    text = "\n".join([msg.get("subject") or "", msg.get("body_new") or "", msg.get("body_quoted") or ""])
+    return rules.references(text)
+
+
+def _by_reference(conn: Connection, refs: list[tuple[str, str]]) -> Link | None:
+    if not refs:
+        return None
+    rows = conn.execute(
+        select(case_refs.c.ref, case_refs.c.case_pk)
+        .where(case_refs.c.ref.in_([r for r, _ in refs]))
+        .order_by(case_refs.c.case_pk.desc())
+    ).all()
+    by_ref = {}
+    for r in rows:
+        by_ref.setdefault(r.ref, r.case_pk)
+    for ref, written in refs:
+        if ref in by_ref:
+            case_pk = live_case(conn, by_ref[ref])
+            return Link(case_pk, "reference", f"case reference {written!r} matches {label(case_pk)}")
+    return None
+
+
+def _by_resident(conn: Connection, msg: dict[str, Any], kind: str, themes: list[str], rules: CaseRules) -> Link | None:
+    resident = resident_key(msg)
+    received = as_utc(msg.get("received_at"))
+    if not resident or not themes or kind not in RESIDENT_LINK_KINDS or msg.get("automated") or received is None:
+        return None
+    since = received - timedelta(days=rules.window_days)
+    rows = conn.execute(
+        select(cases.c.id, cases.c.themes, cases.c.last_contact_at)
+        .where(cases.c.resident == resident, cases.c.merged_into.is_(None), cases.c.last_contact_at >= since)
+        .order_by(cases.c.last_contact_at.desc(), cases.c.id.desc())
+    ).all()
+    for r in rows:
+        shared = sorted(set(themes) & set(r.themes or []))
+        if shared:
+            last = as_utc(r.last_contact_at)
+            days = (received - last).days if last else 0
+            return Link(
+                r.id,
+                "resident",
+                f"same resident ({resident}) about {', '.join(shared)}, {days} days after the last contact on {label(r.id)}",
+            )
+    return None
+
+
+def contacts(conn: Connection, case_pk: int) -> list[Contact]:
+    """The case's messages with whether their latest classification reads as a complaint."""
+    latest = (
+        select(func.max(classifications.c.id))
+        .join(case_messages, case_messages.c.message_pk == classifications.c.message_pk)
+        .where(case_messages.c.case_pk == case_pk)
+        .group_by(classifications.c.message_pk)
+    )
+    cls = {
+        r.message_pk: r.kind == "complaint" or r.dissatisfied
+        for r in conn.execute(
+            select(classifications.c.message_pk, classifications.c.kind, classifications.c.dissatisfied).where(
+                classifications.c.id.in_(latest)
+            )
+        )
+    }
+    rows = conn.execute(
+        select(messages.c.id, messages.c.received_at, messages.c.subject)
+        .join(case_messages, case_messages.c.message_pk == messages.c.id)
+        .where(case_messages.c.case_pk == case_pk, messages.c.automated.is_(None), case_messages.c.from_landlord.is_(False))
+        .order_by(messages.c.received_at, messages.c.id)
+    ).all()
+    return [Contact(r.id, as_utc(r.received_at), bool(cls.get(r.id, False)), r.subject) for r in rows]
+
+
+def events(conn: Connection, case_pk: int) -> list[Event]:
+    rows = conn.execute(select(case_events).where(case_events.c.case_pk == case_pk).order_by(case_events.c.id)).mappings()
+    return [
+        Event(
+            r["event"],
+            r["stage"],
+            r["on"],
+            r["extended_to"],
+            r["reason"],
+            r["outcome"],
+            r["message_pk"],
+            r["recorded_by"],
+            r["id"],
+        )
+        for r in rows
+    ]
+
+
+def _insert_event(conn: Connection, case_pk: int, e: Event) -> int:
+    return conn.execute(
+        insert(case_events).values(
+            case_pk=case_pk,
+            event=e.event,
+            stage=e.stage,
+            on=e.on,
+            extended_to=e.extended_to,
+            reason=e.reason,
+            outcome=e.outcome,
+            message_pk=e.message_pk,
+            recorded_at=_now(),
+            recorded_by=e.recorded_by,
+        )
+    ).inserted_primary_key[0]
+
+
+def refresh(conn: Connection, case_pk: int, nation: str = "england") -> None:
+    """Recompute what is cached on the case from its messages and events."""
+    evs, people = events(conn, case_pk), contacts(conn, case_pk)
+    due_date, due_what = clock(evs, people, nation)
+    themes = set()
+    for (t,) in conn.execute(
+        select(classifications.c.themes)
+        .join(case_messages, case_messages.c.message_pk == classifications.c.message_pk)
+        .where(case_messages.c.case_pk == case_pk)
+    ):
+        themes.update(t or [])
+    dates = [c.received for c in people if c.received]
+    conn.execute(
+        update(cases)
+        .where(cases.c.id == case_pk)
+        .values(
+            stage=stage_of(evs),
+            themes=sorted(themes),
+            due_date=due_date,
+            due_what=due_what,
+            flags=[f.as_dict() for f in breaches(evs, people, None, nation)],
+            opened_at=min(dates) if dates else None,
+            last_contact_at=max(dates) if dates else None,
+            updated_at=_now(),
+        )
+    )
+
+
+def link_message(
+    conn: Connection,
+    msg: dict[str, Any],
+    kind: str,
+    dissatisfied: bool,
+    themes: list[str],
+    on_register: bool,
+    rules: CaseRules,
+    nation: str = "england",
+) -> Link | None:
+    """Put a classified message on its case (opening one when it should) and return the link
+    with the ghost-stage flags the case's history raises. None: the message stays off cases."""
+    refs = _references(msg, rules)
+    from_landlord = rules.from_landlord(msg.get("sender_addr") or "")
+    link = (
+        _by_thread(conn, msg)
+        or _by_reference(conn, refs)
+        or (None if from_landlord else _by_resident(conn, msg, kind, themes, rules))
+    )
+    received = as_utc(msg.get("received_at"))
+    new = Contact(msg["id"], received, kind == "complaint" or dissatisfied, msg.get("subject") or "")
+    if link is None:
+        if kind not in OPENS_CASE or msg.get("automated") or from_landlord:
+            return None
+        case_pk = conn.execute(
+            insert(cases).values(
+                resident="" if kind == "mp_enquiry" else resident_key(msg),
+                title=(msg.get("subject") or "")[:200],
+                stage="none",
+                themes=sorted(themes),
+                opened_at=received,
+                last_contact_at=received,
+                updated_at=_now(),
+            )
+        ).inserted_primary_key[0]
+        link = Link(case_pk, "new", "no earlier message of its thread, reference or resident and theme")
+        # A survey answer is not logged as a complaint (Code 1.6): its case opens at stage none.
+        stage = (
+            None
+            if msg.get("channel") == "survey"
+            else "stage_1"
+            if on_register
+            else "service_request"
+            if kind == "service_request"
+            else None
+        )
+        if stage is not None:
+            day = (received or _now()).date()
+            why = "on the complaints register" if on_register else "classified a service request"
+            _insert_event(
+                conn, case_pk, Event("received", stage, day, reason=f"{why} (triage)", message_pk=msg["id"], recorded_by="triage")
+            )
+    elif not from_landlord and not msg.get("automated"):
+        link.flags = contact_flags(
+            events(conn, link.case_pk), contacts(conn, link.case_pk), new, rules, label(link.case_pk), nation
+        )
+    conn.execute(
+        insert(case_messages).values(
+            message_pk=msg["id"],
+            case_pk=link.case_pk,
+            rule=link.rule,
+            reason=link.reason,
+            from_landlord=from_landlord,
+            linked_at=_now(),
+            linked_by="triage",
+        )
+    )
+    known = {r for (r,) in conn.execute(select(case_refs.c.ref).where(case_refs.c.case_pk == link.case_pk))}
+    for ref, _ in refs:
+        if ref not in known:
+            conn.execute(insert(case_refs).values(case_pk=link.case_pk, ref=ref))
+    refresh(conn, link.case_pk, nation)
+    return link
+
+
+# -- staff actions ---------------------------------------------------------------------------
+def _require_case(conn: Connection, case_pk: int) -> None:
+    row = conn.execute(select(cases.c.merged_into).where(cases.c.id == case_pk)).first()
+    if row is None:
+        raise InputError(f"there is no case #{case_pk}. List cases with: triage case list")
+    if row.merged_into is not None:
+        raise InputError(f"case #{case_pk} was merged into case #{row.merged_into}: work on that case instead.")
+
+
+def record_event(store: Store, case_pk: int, event: Event, nation: str = "england") -> int:
+    """Record what happened on a case (validated against its current stage); returns the event id."""
+    with store.transaction() as conn:
+        _require_case(conn, case_pk)
+        evs = events(conn, case_pk)
+        check_event(event, stage_of(evs))
+        event_id = _insert_event(conn, case_pk, event)
+        refresh(conn, case_pk, nation)
+    return event_id
+
+
+def case_of_message(store: Store, message_pk: int) -> int | None:
+    with store.engine.connect() as conn:
+        return conn.scalar(select(case_messages.c.case_pk).where(case_messages.c.message_pk == message_pk))
+
+
+def get_case(store: Store, case_pk: int, today: date | None = None, nation: str = "england") -> dict[str, Any] | None:
+    """The case with its messages (and why each is linked), events, next clock and flags
+    (breaches as of ``today``)."""
+    with store.engine.connect() as conn:
+        row = conn.execute(select(cases).where(cases.c.id == case_pk)).mappings().first()
+        if row is None:
+            return None
+        data = dict(row)
+        evs, people = events(conn, case_pk), contacts(conn, case_pk)
+        data["events"] = evs
+        data["messages"] = [
+            dict(r)
+            for r in conn.execute(
+                select(
+                    messages.c.id,
+                    messages.c.received_at,
+                    messages.c.sender_addr,
+                    messages.c.subject,
+                    case_messages.c.rule,
+                    case_messages.c.reason,
+                    case_messages.c.linked_by,
+                )
+                .join(case_messages, case_messages.c.message_pk == messages.c.id)
+                .where(case_messages.c.case_pk == case_pk)
+                .order_by(messages.c.received_at, messages.c.id)
+            ).mappings()
+        ]
+        data["references"] = [r for (r,) in conn.execute(select(case_refs.c.ref).where(case_refs.c.case_pk == case_pk))]
+    for m in data["messages"]:
+        m["received_at"] = as_utc(m["received_at"])
+    for key in ("opened_at", "last_contact_at", "updated_at"):
+        data[key] = as_utc(data[key])
+    data["flags"] = [f.as_dict() for f in breaches(evs, people, today or date.today(), nation)]
+    return data
+
+
+def list_cases(
+    store: Store,
+    stage: str | None = None,
+    resident: str | None = None,
+    overdue_on: date | None = None,
+    flagged: bool = False,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Cases (merged ones left out), most recent contact first; ``overdue_on`` keeps those whose
+    next clock has passed on that day."""
+    query = (
+        select(cases, func.count(case_messages.c.message_pk).label("messages"))
+        .outerjoin(case_messages, case_messages.c.case_pk == cases.c.id)
+        .where(cases.c.merged_into.is_(None))
+        .group_by(cases.c.id)
+        .order_by(cases.c.last_contact_at.desc(), cases.c.id.desc())
+        .limit(limit)
+    )
+    if stage:
+        query = query.where(cases.c.stage == stage)
+    if resident:
+        query = query.where(cases.c.resident == resident.strip().lower())
+    if overdue_on:
+        query = query.where(cases.c.due_date < overdue_on)
+    with store.engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(query).mappings()]
+    if flagged:
+        rows = [r for r in rows if r["flags"]]
+    for r in rows:
+        r["last_contact_at"] = as_utc(r["last_contact_at"])
+    return rows
+
+
+def split_case(store: Store, case_pk: int, message_pks: list[int], by: str, nation: str = "england") -> int:
+    """Move some of a case's messages to a new case; returns the new case's id."""
+    with store.transaction() as conn:
+        _require_case(conn, case_pk)
+        on_case = {pk for (pk,) in conn.execute(select(case_messages.c.message_pk).where(case_messages.c.case_pk == case_pk))}
+        stray = sorted(set(message_pks) - on_case)
+        if stray:
+            raise InputError(
+                f"message(s) {', '.join(map(str, stray))} are not on case #{case_pk}: see triage case show {case_pk}"
+            )
+        if not message_pks or set(message_pks) == on_case:
+            raise InputError("split moves some of a case's messages, not none or all of them.")
+        first = (
+            conn.execute(
+                select(messages.c.subject, messages.c.sender_addr, messages.c.channel, messages.c.respondent_ref)
+                .where(messages.c.id.in_(message_pks))
+                .order_by(messages.c.received_at, messages.c.id)
+            )
+            .mappings()
+            .first()
+        )
+        assert first is not None
+        new_pk = conn.execute(
+            insert(cases).values(resident=resident_key(dict(first)), title=first["subject"][:200], updated_at=_now())
+        ).inserted_primary_key[0]
+        conn.execute(
+            update(case_messages)
+            .where(case_messages.c.message_pk.in_(message_pks))
+            .values(case_pk=new_pk, rule="split", reason=f"split from case #{case_pk} by {by}", linked_at=_now(), linked_by=by)
+        )
+        refresh(conn, case_pk, nation)
+        refresh(conn, new_pk, nation)
+    return new_pk
+
+
+def merge_cases(store: Store, into: int, other: int, by: str, nation: str = "england") -> None:
+    """Move every message, reference and event of ``other`` onto ``into``; ``other`` is kept,
+    marked as merged, so links to it still resolve."""
+    if into == other:
+        raise InputError("a case cannot be merged into itself.")
+    with store.transaction() as conn:
+        _require_case(conn, into)
+        _require_case(conn, other)
+        conn.execute(
+            update(case_messages)
+            .where(case_messages.c.case_pk == other)
+            .values(case_pk=into, rule="merge", reason=f"merged from case #{other} by {by}", linked_at=_now(), linked_by=by)
+        )
+        conn.execute(update(case_events).where(case_events.c.case_pk == other).values(case_pk=into))
+        ours = [r for (r,) in conn.execute(select(case_refs.c.ref).where(case_refs.c.case_pk == into))]
+        conn.execute(delete(case_refs).where(case_refs.c.case_pk == other, case_refs.c.ref.in_(ours)))
+        conn.execute(update(case_refs).where(case_refs.c.case_pk == other).values(case_pk=into))
+        conn.execute(update(cases).where(cases.c.id == other).values(merged_into=into, updated_at=_now()))
+        refresh(conn, into, nation)

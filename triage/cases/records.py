@@ -124,29 +124,34 @@ def _by_resident(conn: Connection, msg: dict[str, Any], kind: str, themes: list[
     return None
 
 
-def contacts(conn: Connection, case_pk: int) -> list[Contact]:
-    """The case's messages with whether their latest classification reads as a complaint."""
-    latest = (
-        select(func.max(classifications.c.id))
-        .join(case_messages, case_messages.c.message_pk == classifications.c.message_pk)
-        .where(case_messages.c.case_pk == case_pk)
-        .group_by(classifications.c.message_pk)
-    )
-    cls = {
-        r.message_pk: r.kind == "complaint" or r.dissatisfied
-        for r in conn.execute(
-            select(classifications.c.message_pk, classifications.c.kind, classifications.c.dissatisfied).where(
-                classifications.c.id.in_(latest)
-            )
-        )
-    }
+def _contacts_and_themes(conn: Connection, case_pk: int) -> tuple[list[Contact], set[str]]:
+    """The case's resident contacts (not automatic mail, not the landlord's own), with whether
+    each one's latest classification reads as a complaint, and the themes they carry. One query."""
     rows = conn.execute(
-        select(messages.c.id, messages.c.received_at, messages.c.subject)
+        select(
+            messages.c.id,
+            messages.c.received_at,
+            messages.c.subject,
+            classifications.c.kind,
+            classifications.c.dissatisfied,
+            classifications.c.themes,
+        )
         .join(case_messages, case_messages.c.message_pk == messages.c.id)
+        .outerjoin(classifications, classifications.c.message_pk == messages.c.id)
         .where(case_messages.c.case_pk == case_pk, messages.c.automated.is_(None), case_messages.c.from_landlord.is_(False))
-        .order_by(messages.c.received_at, messages.c.id)
+        .order_by(messages.c.received_at, messages.c.id, classifications.c.id)
     ).all()
-    return [Contact(r.id, as_utc(r.received_at), bool(cls.get(r.id, False)), r.subject) for r in rows]
+    latest = {r.id: r for r in rows}  # ordered by classification id: the last one wins
+    themes: set[str] = set()
+    people = []
+    for r in latest.values():
+        themes.update(r.themes or [])
+        people.append(Contact(r.id, as_utc(r.received_at), r.kind == "complaint" or bool(r.dissatisfied), r.subject))
+    return people, themes
+
+
+def contacts(conn: Connection, case_pk: int) -> list[Contact]:
+    return _contacts_and_themes(conn, case_pk)[0]
 
 
 def events(conn: Connection, case_pk: int) -> list[Event]:
@@ -185,16 +190,13 @@ def _insert_event(conn: Connection, case_pk: int, e: Event) -> int:
 
 
 def refresh(conn: Connection, case_pk: int, nation: str = "england") -> None:
-    """Recompute what is cached on the case from its messages and events."""
-    evs, people = events(conn, case_pk), contacts(conn, case_pk)
+    """Recompute what is cached on the case (stage, themes, next clock, breaches, dates)."""
+    people, themes = _contacts_and_themes(conn, case_pk)
+    _write_case(conn, case_pk, events(conn, case_pk), people, themes, nation)
+
+
+def _write_case(conn: Connection, case_pk: int, evs: list[Event], people: list[Contact], themes: set[str], nation: str) -> None:
     due_date, due_what = clock(evs, people, nation)
-    themes = set()
-    for (t,) in conn.execute(
-        select(classifications.c.themes)
-        .join(case_messages, case_messages.c.message_pk == classifications.c.message_pk)
-        .where(case_messages.c.case_pk == case_pk)
-    ):
-        themes.update(t or [])
     dates = [c.received for c in people if c.received]
     conn.execute(
         update(cases)
@@ -212,6 +214,15 @@ def refresh(conn: Connection, case_pk: int, nation: str = "england") -> None:
     )
 
 
+def _opening_stage(msg: dict[str, Any], kind: str, on_register: bool) -> str | None:
+    """The stage triage records when a message opens a case (GUIDE.md section 9)."""
+    if msg.get("channel") == "survey":
+        return None  # a survey answer is not logged as a complaint (Code 1.6)
+    if on_register:
+        return "stage_1"
+    return "service_request" if kind == "service_request" else None
+
+
 def link_message(
     conn: Connection,
     msg: dict[str, Any],
@@ -226,15 +237,19 @@ def link_message(
     with the ghost-stage flags the case's history raises. None: the message stays off cases."""
     refs = _references(msg, rules)
     from_landlord = rules.from_landlord(msg.get("sender_addr") or "")
+    is_contact = not from_landlord and not msg.get("automated")
     link = (
         _by_thread(conn, msg)
         or _by_reference(conn, refs)
-        or (None if from_landlord else _by_resident(conn, msg, kind, themes, rules))
+        or (_by_resident(conn, msg, kind, themes, rules) if is_contact else None)
     )
     received = as_utc(msg.get("received_at"))
     new = Contact(msg["id"], received, kind == "complaint" or dissatisfied, msg.get("subject") or "")
+    evs: list[Event] = []
+    people: list[Contact] = []
+    case_themes: set[str] = set()
     if link is None:
-        if kind not in OPENS_CASE or msg.get("automated") or from_landlord:
+        if kind not in OPENS_CASE or not is_contact:
             return None
         case_pk = conn.execute(
             insert(cases).values(
@@ -248,26 +263,24 @@ def link_message(
             )
         ).inserted_primary_key[0]
         link = Link(case_pk, "new", "no earlier message of its thread, reference or resident and theme")
-        # A survey answer is not logged as a complaint (Code 1.6): its case opens at stage none.
-        stage = (
-            None
-            if msg.get("channel") == "survey"
-            else "stage_1"
-            if on_register
-            else "service_request"
-            if kind == "service_request"
-            else None
-        )
+        stage = _opening_stage(msg, kind, on_register)
         if stage is not None:
-            day = (received or _now()).date()
             why = "on the complaints register" if on_register else "classified a service request"
-            _insert_event(
-                conn, case_pk, Event("received", stage, day, reason=f"{why} (triage)", message_pk=msg["id"], recorded_by="triage")
+            opened = Event(
+                "received",
+                stage,
+                (received or _now()).date(),
+                reason=f"{why} (triage)",
+                message_pk=msg["id"],
+                recorded_by="triage",
             )
-    elif not from_landlord and not msg.get("automated"):
-        link.flags = contact_flags(
-            events(conn, link.case_pk), contacts(conn, link.case_pk), new, rules, label(link.case_pk), nation
-        )
+            _insert_event(conn, case_pk, opened)
+            evs.append(opened)
+    else:
+        evs = events(conn, link.case_pk)
+        people, case_themes = _contacts_and_themes(conn, link.case_pk)
+        if is_contact:
+            link.flags = contact_flags(evs, people, new, rules, label(link.case_pk), nation)
     conn.execute(
         insert(case_messages).values(
             message_pk=msg["id"],
@@ -279,11 +292,15 @@ def link_message(
             linked_by="triage",
         )
     )
-    known = {r for (r,) in conn.execute(select(case_refs.c.ref).where(case_refs.c.case_pk == link.case_pk))}
-    for ref, _ in refs:
-        if ref not in known:
-            conn.execute(insert(case_refs).values(case_pk=link.case_pk, ref=ref))
-    refresh(conn, link.case_pk, nation)
+    if refs:
+        known = {r for (r,) in conn.execute(select(case_refs.c.ref).where(case_refs.c.case_pk == link.case_pk))}
+        for ref, _ in refs:
+            if ref not in known:
+                conn.execute(insert(case_refs).values(case_pk=link.case_pk, ref=ref))
+    if is_contact:
+        people.append(new)
+        case_themes.update(themes)
+    _write_case(conn, link.case_pk, evs, people, case_themes, nation)
     return link
 
 

@@ -54,6 +54,7 @@ def is_working_day(day: date, nation: str = "england") -> bool:
     return day.weekday() < 5 and day not in _calendar(nation, day.year)
 
 
+@functools.lru_cache(maxsize=65536)  # pure, and called for every case on every message
 def add_working_days(start: date, n: int, nation: str = "england") -> date:
     """The Nth working day after ``start`` (n >= 0; n == 0 gives ``start`` itself)."""
     day = start
@@ -64,6 +65,7 @@ def add_working_days(start: date, n: int, nation: str = "england") -> date:
     return day
 
 
+@functools.lru_cache(maxsize=65536)
 def working_days_between(start: date, end: date, nation: str = "england") -> int:
     """Working days after ``start`` up to and including ``end`` (0 when end <= start)."""
     count, day = 0, start

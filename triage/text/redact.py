@@ -91,7 +91,10 @@ _NAME_CONTEXTS = (
     # Mrs Patel, Dr A. Khan, Cllr Jo Bloggs
     re.compile(rf"\b(?P<keep>{_TITLES}\.?\s+)(?P<name>{_NAME})"),
     # Dear Sarah, / Hi Tom / Hello Mr Smith (the title case is above)
-    re.compile(rf"(?:^|(?<=[\s>]))(?P<keep>(?:Dear|Hi|Hello|Hiya|Morning|Afternoon|Evening)\s+)(?P<name>{_NAME})(?=\s*[,!\n.]|\s*$)", re.M),
+    re.compile(
+        rf"(?:^|(?<=[\s>]))(?P<keep>(?:Dear|Hi|Hello|Hiya|Morning|Afternoon|Evening)\s+)(?P<name>{_NAME})(?=\s*[,!\n.]|\s*$)",
+        re.M,
+    ),
     # Kind regards,\nJo Bloggs / Thanks, Sam / Many thanks\n\nPriya
     re.compile(
         rf"(?P<keep>\b(?i:regards|thanks|thank you|cheers|best wishes|best|sincerely|faithfully|wishes|many thanks|warmly)\b[,.!]?[ \t]*\n?[ \t]*\n?[ \t]*-*\s?)"
@@ -164,7 +167,10 @@ def redact(text: str) -> str:
 
 def _keep_label(match: str) -> str:
     """'ref: HB-4471' -> 'ref: [REF]' (the label says what was removed)."""
-    m = re.match(r"(?i)((?:ref(?:erence)?|case|job|complaint|account|tenancy|claim|order|ticket|acc)\s*(?:no\.?|number|ref|id)?\s*[:#]?\s*)", match)
+    m = re.match(
+        r"(?i)((?:ref(?:erence)?|case|job|complaint|account|tenancy|claim|order|ticket|acc)\s*(?:no\.?|number|ref|id)?\s*[:#]?\s*)",
+        match,
+    )
     return (m.group(1) if m else "") + "[REF]"
 
 
@@ -207,7 +213,9 @@ def _redact_names(text: str) -> str:
     # Every word found as part of a name, wherever else it appears (Patel's, PATEL).
     words = {w for w in found if w.lower() not in _NOT_NAMES and w not in ("NAME",)}
     if words:
-        pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+        pattern = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b", re.IGNORECASE
+        )
         text = pattern.sub("[NAME]", text)
     return re.sub(r"\[NAME\](?:\s+\[NAME\])+", "[NAME]", text)
 

@@ -61,10 +61,7 @@ def make_periods(start: date, end: date, by: str = "month") -> list[Period]:
         nxt = date(cursor.year + (cursor.month - 1 + step) // 12, (cursor.month - 1 + step) % 12 + 1, 1)
         last = min(end, nxt - timedelta(days=1))
         first = max(start, cursor)
-        if by == "month":
-            label = f"{cursor:%b %Y}"
-        else:
-            label = f"{cursor:%b}–{(nxt - timedelta(days=1)):%b %Y}"
+        label = f"{cursor:%b %Y}" if by == "month" else f"{cursor:%b}–{nxt - timedelta(days=1):%b %Y}"
         out.append(Period(label, first, last))
         cursor = nxt
     return out

@@ -11,6 +11,7 @@ Each section is one function in ``SECTIONS`` taking the :class:`Context`; to add
 from __future__ import annotations
 
 import functools
+from decimal import ROUND_HALF_UP, Decimal
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,8 +81,17 @@ def label(key: str) -> str:
     return key
 
 
+def half_up(value: float, places: int = 1) -> float:
+    """Rounded as published tables round (1.25 -> 1.3), not to even."""
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
 def pct(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
+    return half_up(100 * part / whole) if whole else None
+
+
+def per_1000(count: int, homes: int | None) -> float | None:
+    return half_up(count / homes * 1000) if homes else None
 
 
 @dataclass
@@ -144,6 +154,9 @@ class Report:
 
     def tables(self) -> list[Table]:
         return [t for s in self.sections for t in s.tables]
+
+    def table(self, table_id: str) -> Table:
+        return next(t for t in self.tables() if t.id == table_id)
 
 
 @dataclass
@@ -208,7 +221,7 @@ def headline_figures(ctx: Context) -> list[Figure]:
     contacts = sum(ctx.inputs.kind_counts.values())
     s1, s2 = len(ctx.stages[1]), len(ctx.stages[2])
     ch02 = {s: _ch02(ctx, s) for s in (1, 2)}
-    per_1000 = {s: round(n / ctx.homes * 1000, 1) if ctx.homes else None for s, n in ((1, s1), (2, s2))}
+    rate = {1: per_1000(s1, ctx.homes), 2: per_1000(s2, ctx.homes)}
     return [
         Figure("contacts", "Contacts received", contacts, "Messages, survey answers or register rows received in the range."),
         Figure(
@@ -225,8 +238,8 @@ def headline_figures(ctx: Context) -> list[Figure]:
             pct(s2, s1),
             "Stage 2 escalations as a share of stage 1 complaints received.",
         ),
-        Figure("ch01_stage1", "CH01 stage 1 complaints per 1,000 homes", per_1000[1], CH01_DEFINITION),
-        Figure("ch01_stage2", "CH01 stage 2 complaints per 1,000 homes", per_1000[2], CH01_DEFINITION),
+        Figure("ch01_stage1", "CH01 stage 1 complaints per 1,000 homes", rate[1], CH01_DEFINITION),
+        Figure("ch01_stage2", "CH01 stage 2 complaints per 1,000 homes", rate[2], CH01_DEFINITION),
         Figure("ch02_stage1", "CH02 stage 1 within Code timescales (%)", ch02[1][3], CH02_DEFINITION),
         Figure("ch02_stage2", "CH02 stage 2 within Code timescales (%)", ch02[2][3], CH02_DEFINITION),
     ]
@@ -426,7 +439,7 @@ def timescales(ctx: Context) -> Section:
     )
     homes = ctx.homes
     ch01_rows: list[list[Cell]] = [
-        [f"stage {s}", len(ctx.stages[s]), homes, round(len(ctx.stages[s]) / homes * 1000, 1) if homes else None] for s in (1, 2)
+        [f"stage {s}", len(ctx.stages[s]), homes, per_1000(len(ctx.stages[s]), homes)] for s in (1, 2)
     ]
     ch01 = Table(
         "ch01_per_1000_homes",

@@ -11,11 +11,11 @@ Each section is one function in ``SECTIONS`` taking the :class:`Context`; to add
 from __future__ import annotations
 
 import functools
-from decimal import ROUND_HALF_UP, Decimal
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from triage.labels import KINDS, THEMES
@@ -438,9 +438,7 @@ def timescales(ctx: Context) -> Section:
         rows,
     )
     homes = ctx.homes
-    ch01_rows: list[list[Cell]] = [
-        [f"stage {s}", len(ctx.stages[s]), homes, per_1000(len(ctx.stages[s]), homes)] for s in (1, 2)
-    ]
+    ch01_rows: list[list[Cell]] = [[f"stage {s}", len(ctx.stages[s]), homes, per_1000(len(ctx.stages[s]), homes)] for s in (1, 2)]
     ch01 = Table(
         "ch01_per_1000_homes",
         "CH01: complaints per 1,000 homes",

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Text, and_, case, cast, exists, func, select, true
 from sqlalchemy.sql import ColumnElement
@@ -26,9 +27,11 @@ from sqlalchemy.sql import ColumnElement
 from triage.errors import InputError
 from triage.labels import THEMES
 from triage.message import UK
-from triage.route.audit import RegisterMap
 from triage.store.db import Store
 from triage.store.schema import case_events, case_messages, cases, classifications, messages
+
+if TYPE_CHECKING:
+    from triage.route.audit import RegisterMap
 
 OUTCOMES: tuple[str, ...] = ("upheld", "partly_upheld", "not_upheld")
 STAGES: tuple[int, ...] = (1, 2)

@@ -278,11 +278,8 @@ def volumes(ctx: Context) -> Section:
 
 
 def complaints(ctx: Context) -> Section:
-    by_period: list[list[Cell]] = []
-    for i, p in enumerate(ctx.periods):
-        n1 = sum(ctx.period_of(c.received) == i for c in ctx.stages[1])
-        n2 = sum(ctx.period_of(c.received) == i for c in ctx.stages[2])
-        by_period.append([p.label, n1, n2])
+    per_period = {s: Counter(ctx.period_of(c.received) for c in ctx.stages[s]) for s in (1, 2)}
+    by_period: list[list[Cell]] = [[p.label, per_period[1][i], per_period[2][i]] for i, p in enumerate(ctx.periods)]
     s1, s2 = len(ctx.stages[1]), len(ctx.stages[2])
     by_period.append(["Total", s1, s2])
     stage_table = Table(

@@ -189,7 +189,7 @@ write_report(report, Path(sys.argv[4]))
 t2 = time.perf_counter()
 print(json.dumps({"compute_s": round(t1 - t0, 2), "write_s": round(t2 - t1, 2),
                   "figures": {f.id: f.value for f in report.figures},
-                  "marked": [r[0] + " " + r[-3] for r in report.table("theme_trends").rows if r[-3]]}))
+                  "marked": [r[0] + " " + r[1] for r in report.table("theme_trends").rows if r[1]]}))
 """
 
 

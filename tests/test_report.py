@@ -344,6 +344,22 @@ def test_report_over_the_sample_store(sample_store: str, tmp_path: Path) -> None
     assert "Written:" in result.stdout
 
 
+def test_stock_size_and_store_from_a_pipeline_file(sample_store: str, tmp_path: Path) -> None:
+    job = tmp_path / "job.toml"
+    job.write_text(
+        f'[pipeline]\nname = "x"\nstore = "{sample_store}"\nhomes = 2000\n\n[[sources]]\ntype = "files"\npaths = ["mail"]\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["report", "--from", "2026-11-01", "--to", "2026-11-30", "--pipeline", str(job), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    ch01 = {t["id"]: t for s in data["sections"] for t in s["tables"]}["ch01_per_1000_homes"]
+    assert [r[2] for r in ch01["rows"]] == [2000, 2000]
+    assert data["sources"] == [f"store sqlite:///{sample_store}"]
+
+
 def test_store_queries_agree_on_sqlite_and_postgresql(tmp_path: Path, pg_url: str) -> None:
     sqlite_url = str(tmp_path / "bench.db")
     for url in (sqlite_url, pg_url):
@@ -354,8 +370,8 @@ def test_store_queries_agree_on_sqlite_and_postgresql(tmp_path: Path, pg_url: st
         d.pop("generated_at"), d.pop("sources")
     assert a == b
     assert a["figures"]["contacts"]["value"] == 3000 and a["figures"]["stage1"]["value"] > 100
-    trends = {r[0]: r for r in reports[0].table("theme_trends").rows}
-    assert trends["Damp and mould"][-3] in ("rising", "")  # built to rise in the last month
+    trends = dict(zip(*(reports[0].table("theme_trends").column(c) for c in ("theme", "trend")), strict=True))
+    assert trends["Damp and mould"] in ("rising", "")  # built to rise in the last month
 
 
 # -- the command ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from triage.report.figures import Chart, Table
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 48, 170, 28, 64
+LEFT, RIGHT, TOP, BOTTOM = 64, 170, 28, 64
 
 
 def svg(table: Table) -> str:

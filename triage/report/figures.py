@@ -182,6 +182,10 @@ class Context:
             s: [c for c in self.inputs.complaints if c.stage == s and c.responded and lo <= c.responded <= hi] for s in (1, 2)
         }
 
+    @functools.cached_property
+    def figures(self) -> list[Figure]:
+        return headline_figures(self)
+
     def period_of(self, day: date) -> int | None:
         for i, p in enumerate(self.periods):
             if p.start <= day <= p.end:
@@ -206,7 +210,7 @@ def timeliness(c: ComplaintStage, nation: str) -> tuple[bool, bool]:
 
 # -- sections -------------------------------------------------------------------------------
 def headline(ctx: Context) -> Section:
-    figures = headline_figures(ctx)
+    figures = ctx.figures
     table = Table(
         "headline",
         "Headline figures",
@@ -341,31 +345,23 @@ def trends(ctx: Context) -> Section:
     rows: list[list[Cell]] = []
     for t in sorted(themes, key=lambda t: (-sum(series[t]), t)):
         r = results[t]
+        p_holm = round(r.adjusted_p, 4) if r.adjusted_p is not None else None
         rows.append(
-            [
-                label(t),
-                *series[t],
-                sum(series[t]),
-                pct(series[t][-1], totals[-1]),
-                r.expected,
-                r.direction,
-                round(r.adjusted_p, 4) if r.adjusted_p is not None else None,
-                r.reason,
-            ]
+            [label(t), r.direction, *series[t], sum(series[t]), pct(series[t][-1], totals[-1]), r.expected, p_holm, r.reason]
         )
-    rows.append(["All complaint contacts", *totals, sum(totals), None, None, "", None, ""])
+    rows.append(["All complaint contacts", "", *totals, sum(totals), None, None, None, ""])
     columns = [
         "theme",
+        "trend",
         *[p.label for p in ctx.periods],
         "total",
         "latest %",
         "latest expected",
-        "trend",
         "p (Holm)",
         "not tested because",
     ]
     chart = (
-        Chart("lines", 0, list(range(1, n + 1)), "Complaint contacts by theme, six largest themes", max_rows=6)
+        Chart("lines", 0, list(range(2, n + 2)), "Complaint contacts by theme, six largest themes", max_rows=6)
         if themes
         else None
     )
@@ -564,7 +560,7 @@ def compute(
         by=by,
         sources=inputs.sources,
         generated_at=datetime.now().astimezone(),
-        figures=headline_figures(ctx),
+        figures=ctx.figures,
         sections=sections,
         definitions=definitions(),
     )

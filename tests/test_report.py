@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT
-from sqlalchemy import insert, select
+from sqlalchemy import func, select
 
 from triage.cli import cli
 from triage.report import make_report, write_report
@@ -23,7 +23,7 @@ from triage.report.inputs import Inputs, make_periods
 from triage.report.json_out import as_json
 from triage.report.trends import theme_trends
 from triage.store.db import Store
-from triage.store.schema import case_events, case_messages, cases, classifications, messages
+from triage.store.schema import case_events, classifications, messages
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from report import fill_store
@@ -276,50 +276,27 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(folder / "triage.db")
 
 
-def _add_case(store: Store, message_pk: int, events: list[tuple[str, str, date, dict[str, Any]]]) -> None:
-    now = datetime.now(UTC)
-    with store.transaction() as conn:
-        pk = conn.execute(insert(cases).values(resident="r", title="t", themes=["repairs"], updated_at=now)).inserted_primary_key[
-            0
-        ]
-        conn.execute(
-            insert(case_messages).values(
-                message_pk=message_pk, case_pk=pk, rule="new", reason="", linked_at=now, linked_by="test"
-            )
-        )
-        for event, stage, on, more in events:
-            conn.execute(
-                insert(case_events).values(
-                    case_pk=pk, event=event, stage=stage, on=on, recorded_at=now, recorded_by="test", **more
-                )
-            )
-
-
 def test_report_over_the_sample_store(sample_store: str, tmp_path: Path) -> None:
+    """The sample job classifies, routes and opens cases; a complaint's acknowledgement and response
+    are recorded with `triage case event`, as staff would."""
     with Store(sample_store) as store, store.engine.connect() as conn:
-        kinds = dict(conn.execute(select(classifications.c.kind, classifications.c.id)).all())
-        first_complaint = (
-            conn.execute(select(classifications.c.message_pk).where(classifications.c.kind == "complaint")).scalars().first()
-        )
-        total = conn.execute(select(messages.c.id)).all()
-    with Store(sample_store) as store:
-        _add_case(
-            store,
-            first_complaint,
-            [
-                ("received", "stage_1", date(2026, 11, 3), {}),
-                ("acknowledged", "stage_1", date(2026, 11, 4), {}),
-                ("responded", "stage_1", date(2026, 11, 13), {"outcome": "partly_upheld"}),
-            ],
-        )
-    result = CliRunner().invoke(
+        kinds = set(conn.execute(select(classifications.c.kind)).scalars())
+        total = conn.execute(select(func.count()).select_from(messages)).scalar_one()
+        opened = select(case_events.c.case_pk).where(case_events.c.event == "received", case_events.c.stage == "stage_1")
+        stage1 = conn.execute(select(func.count()).select_from(opened.subquery())).scalar_one()
+        case_pk = conn.execute(opened.order_by(case_events.c.case_pk)).scalars().first()
+    runner = CliRunner()
+    for args in (["acknowledged", "--on", "2026-11-24"], ["responded", "--on", "2026-12-01", "--outcome", "partly_upheld"]):
+        done = runner.invoke(cli, ["case", "event", str(case_pk), *args, "--by", "J Okafor", "--store", sample_store])
+        assert done.exit_code == 0, done.stderr
+    result = runner.invoke(
         cli,
         [
             "report",
             "--from",
             "2026-08-01",
             "--to",
-            "2026-11-30",
+            "2026-12-31",
             "--store",
             sample_store,
             "--homes",
@@ -330,12 +307,15 @@ def test_report_over_the_sample_store(sample_store: str, tmp_path: Path) -> None
     )
     assert result.exit_code == 0, result.stderr
     data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert data["figures"]["contacts"]["value"] == len(total)
-    volumes = {t["id"]: t for s in data["sections"] for t in s["tables"]}["volumes_by_kind"]
-    assert sum(volumes["rows"][-1][1:-1]) == volumes["rows"][-1][-1] == len(total)
-    assert set(kinds) <= {c.lower().replace(" ", "_") for c in volumes["columns"]}
-    assert data["figures"]["stage1"]["value"] == 1 and data["figures"]["ch02_stage1"]["value"] == 100.0
+    assert data["figures"]["contacts"]["value"] == total
     tables = {t["id"]: t for s in data["sections"] for t in s["tables"]}
+    volumes = tables["volumes_by_kind"]
+    assert sum(volumes["rows"][-1][1:-1]) == volumes["rows"][-1][-1] == total
+    assert kinds <= {c.lower().replace(" ", "_") for c in volumes["columns"]}
+    assert stage1 > 5 and data["figures"]["stage1"]["value"] == stage1
+    assert data["figures"]["ch02_stage1"]["value"] == 100.0
+    assert tables["outcomes"]["rows"][0][:6] == ["stage 1", 1, 0, 0.0, 1, 100.0]
+    assert tables["complaints_by_area"]["rows"][-1][1] == stage1 and len(tables["complaints_by_area"]["rows"]) > 2
     assert tables["ghost_stages"]["rows"][-1][-1] >= 1  # the sample's MP enquiry and "stage 0" mails
     hazards = {(r[0], r[1]): r[3] for r in tables["vulnerability_hazards"]["rows"]}
     assert hazards[("hazard", "emergency_hazard")] >= 1  # the gas smell

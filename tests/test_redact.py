@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from triage.text.redact import redact
 
@@ -87,3 +89,19 @@ def test_empty_and_clean_text_pass_through() -> None:
 def test_redaction_is_idempotent() -> None:
     once = redact(LETTER)
     assert redact(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(st.sampled_from("the boiler leak has been broken for weeks and nobody came please help".split()), max_size=12),
+    user=st.from_regex(r"[a-z]{1,8}(\.[a-z]{1,8})?", fullmatch=True),
+    phone=st.from_regex(r"07[0-9]{3} ?[0-9]{6}", fullmatch=True),
+    postcode=st.from_regex(r"[A-Z]{1,2}[0-9] ?[0-9][A-Z]{2}", fullmatch=True),
+    number=st.integers(min_value=1, max_value=999),
+)
+def test_identifiers_never_survive(words: list[str], user: str, phone: str, postcode: str, number: int) -> None:
+    text = f"{' '.join(words)} email {user}@example.org or ring {phone}, {number} Cedar Road {postcode}. {' '.join(words)}"
+    out = redact(text)
+    for gone in (f"{user}@", phone, postcode, "Cedar Road"):
+        assert gone not in out, (gone, out)
+    assert out.count("[EMAIL]") == 1 and out.count("[PHONE]") == 1 and out.count("[POSTCODE]") == 1

@@ -118,6 +118,32 @@ def test_bad_register_rows_are_listed_not_dropped(annual: tuple[Report, Path]) -
     ]
 
 
+def test_the_same_register_as_xlsx_gives_the_same_report(annual: tuple[Report, Path], tmp_path: Path) -> None:
+    import csv
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    with REGISTER.open(encoding="utf-8") as f:
+        for row in csv.reader(f):
+            sheet.append(row)
+    book.save(tmp_path / "register.xlsx")
+    again = make_report(
+        date(2025, 4, 1), date(2026, 3, 31), by="quarter", register=tmp_path / "register.xlsx", map_file=REGISTER_MAP, homes=4000
+    )
+    assert [t.rows for t in again.tables()] == [t.rows for t in annual[0].tables()]
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_xlsx(tmp_path: Path) -> None:
+    register = tmp_path / "register.csv"
+    register.write_text(
+        'reference,received,category,service_area\n=HYPERLINK("http://x"),2026-01-05,Informal resolution,=1+1\n', encoding="utf-8"
+    )
+    write_report(make_report(date(2026, 1, 1), date(2026, 1, 31), register=register), tmp_path / "out")
+    book = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx")
+    cell = book["ghost_stages"]["C2"]
+    assert cell.value == "=1+1" and cell.data_type == "s"
+
+
 def test_register_with_default_columns_and_common_spellings(tmp_path: Path) -> None:
     register = tmp_path / "register.csv"
     register.write_text(
@@ -317,6 +343,7 @@ def test_report_over_the_sample_store(sample_store: str, tmp_path: Path) -> None
     assert tables["outcomes"]["rows"][0][:6] == ["stage 1", 1, 0, 0.0, 1, 100.0]
     assert tables["complaints_by_area"]["rows"][-1][1] == stage1 and len(tables["complaints_by_area"]["rows"]) > 2
     assert tables["ghost_stages"]["rows"][-1][-1] >= 1  # the sample's MP enquiry and "stage 0" mails
+    assert tables["deadline_breaches"]["rows"] == [["acknowledgement_late", "6.2, 6.11", 1]]  # acknowledged 24 Nov
     hazards = {(r[0], r[1]): r[3] for r in tables["vulnerability_hazards"]["rows"]}
     assert hazards[("hazard", "emergency_hazard")] >= 1  # the gas smell
     excerpts = [r[2] for r in tables["excerpts"]["rows"]]

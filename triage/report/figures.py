@@ -474,10 +474,23 @@ def flags(ctx: Context) -> Section:
         ["flag", "rule", "Code", "contacts"],
         care_rows,
     )
+    breaches = sorted(
+        ((rule, n) for (kind, rule), n in ctx.inputs.case_flags.items() if kind == "deadline"), key=lambda x: (-x[1], x[0])
+    )
+    breach_table = Table(
+        "deadline_breaches",
+        "Code deadline breaches on cases",
+        "Cases (not merged away) with an event in the range on which the case rules found a Code deadline missed: "
+        "acknowledgement late (Code 6.2, 6.11), response late (6.3, 6.14), extension longer than the Code allows (6.4, 6.15).",
+        ["rule", "Code", "cases"],
+        [[rule, _code(rule), n] for rule, n in breaches],
+    )
     notes = []
     if not ctx.inputs.flags_known:
-        notes.append("A register records no flags: vulnerability and hazard counts come from the store only.")
-    return Section("flags", "Ghost stages, vulnerability and hazards", "", [ghost_table, care_table], notes)
+        notes.append("A register records no flags: vulnerability, hazard and deadline-breach counts come from the store only.")
+    return Section(
+        "flags", "Ghost stages, deadline breaches, vulnerability and hazards", "", [ghost_table, breach_table, care_table], notes
+    )
 
 
 def _code(rule: str) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Join, Select, Text, and_, case, cast, exists, func, literal, null, select, true, union_all
 from sqlalchemy.sql import ColumnElement
@@ -96,6 +96,7 @@ class Inputs:
     complaint_contacts: Counter[int] = field(default_factory=Counter)  # period -> complaint contacts
     flag_counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (type, rule, service area)
     flagged_contacts: Counter[str] = field(default_factory=Counter)  # type -> contacts with such a flag
+    case_flags: Counter[tuple[str, str]] = field(default_factory=Counter)  # (type, rule) -> cases (deadline breaches)
     flags_known: bool = False  # False for a register: it records no flags
     complaints: list[ComplaintStage] = field(default_factory=list)
     excerpts: dict[str, list[str]] = field(default_factory=dict)  # theme -> raw texts, newest first
@@ -104,7 +105,7 @@ class Inputs:
 
     def __add__(self, other: Inputs) -> Inputs:
         merged = Inputs(self.periods, self.sources + other.sources)
-        for name in ("kind_counts", "theme_counts", "complaint_contacts", "flag_counts", "flagged_contacts"):
+        for name in ("kind_counts", "theme_counts", "complaint_contacts", "flag_counts", "flagged_contacts", "case_flags"):
             setattr(merged, name, getattr(self, name) + getattr(other, name))
         merged.flags_known = self.flags_known or other.flags_known
         merged.complaints = self.complaints + other.complaints
@@ -155,6 +156,7 @@ def from_store(store: Store, periods: list[Period]) -> Inputs:
         _store_flags(conn, store.is_sqlite, joined, in_range, hint, inputs)
         _store_excerpts(conn, joined, in_range, inputs)
         inputs.complaints = _store_complaints(conn, periods, latest)
+        _store_case_flags(conn, store.is_sqlite, periods, inputs)
         undated = conn.execute(select(func.count()).select_from(m).where(m.c.received_at.is_(None))).scalar_one()
     if undated:
         inputs.notes.append(f"{undated} stored messages have no received date and are not counted.")
@@ -187,12 +189,7 @@ def _store_flags(
     JSON lists are unpacked in SQL (json_each on SQLite, json_array_elements on PostgreSQL) into
     a common table expression read by both counts; rows with no flags are skipped first."""
     c = classifications
-    if is_sqlite:
-        j = func.json_each(c.c.flags).table_valued("value").alias("j")
-        ftype, frule = func.json_extract(j.c.value, "$.type"), func.json_extract(j.c.value, "$.rule")
-    else:
-        j = func.json_array_elements(c.c.flags).table_valued("value").alias("j")
-        ftype, frule = j.c.value.op("->>")("type"), j.c.value.op("->>")("rule")
+    j, ftype, frule = _json_list(is_sqlite, c.c.flags)
     unpacked = select(c.c.id.label("id"), ftype.label("type"), frule.label("rule"), c.c.queue.label("queue"))
     f = hint(unpacked.select_from(joined.join(j, true())).where(in_range, cast(c.c.flags, Text) != "[]")).cte("f")
     by_rule = select(literal("rule").label("what"), f.c.type, f.c.rule, f.c.queue, func.count()).group_by(
@@ -204,6 +201,32 @@ def _store_flags(
             inputs.flag_counts[(kind, rule, queue or "")] += n
         else:
             inputs.flagged_contacts[kind] += n
+
+
+def _json_list(is_sqlite: bool, column: ColumnElement) -> tuple[Any, ColumnElement, ColumnElement]:
+    """A JSON list of flags unpacked in SQL: (the table-valued function, its type, its rule)."""
+    if is_sqlite:
+        j = func.json_each(column).table_valued("value").alias("j")
+        return j, func.json_extract(j.c.value, "$.type"), func.json_extract(j.c.value, "$.rule")
+    j = func.json_array_elements(column).table_valued("value").alias("j")
+    return j, j.c.value.op("->>")("type"), j.c.value.op("->>")("rule")
+
+
+def _store_case_flags(conn: Connection, is_sqlite: bool, periods: list[Period], inputs: Inputs) -> None:
+    """Flags the case rules keep on the case itself (Code deadline breaches), for cases not
+    merged away with an event in the range, by type and rule."""
+    e = case_events
+    relevant = select(e.c.case_pk).where(e.c.on >= periods[0].start, e.c.on <= periods[-1].end).distinct()
+    j, ftype, frule = _json_list(is_sqlite, cases.c.flags)
+    ftype, frule = ftype.label("type"), frule.label("rule")
+    query = (
+        select(ftype, frule, func.count(func.distinct(cases.c.id)))
+        .select_from(cases.join(j, true()))
+        .where(cases.c.merged_into.is_(None), cases.c.id.in_(relevant), cast(cases.c.flags, Text) != "[]")
+        .group_by(ftype, frule)
+    )
+    for kind, rule, n in conn.execute(query):
+        inputs.case_flags[(kind, rule)] += n
 
 
 def _store_excerpts(conn, joined, in_range, inputs: Inputs) -> None:

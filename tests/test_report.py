@@ -400,6 +400,8 @@ def test_cli_errors_say_what_to_do(tmp_path: Path) -> None:
     assert (
         no_map.exit_code == 1 and "'reference'" in no_map.stderr and "Complaint Ref" in no_map.stderr and "--map" in no_map.stderr
     )
+    nostore = runner.invoke(cli, [*base, "--store", str(tmp_path / "none.db")])
+    assert nostore.exit_code == 1 and "no such store" in nostore.stderr and not (tmp_path / "none.db").exists()
     backwards = runner.invoke(cli, ["report", "--from", "2026-04-01", "--to", "2025-03-31", "--register", str(REGISTER)])
     assert backwards.exit_code == 1 and "before --from" in backwards.stderr
 

@@ -52,6 +52,11 @@ def make_report(
     if store is not None:
         from triage.store.db import Store
 
+        if "://" not in store and not Path(store).exists():
+            raise InputError(
+                f"{store}: no such store. Give the store triage run filled (--store or --pipeline), or report on a register."
+            )
+
         with Store(store) as db:
             parts.append(from_store(db, periods))
     if not parts:

@@ -153,7 +153,8 @@ def test_register_with_default_columns_and_common_spellings(tmp_path: Path) -> N
         "A3,07/01/2026,Informal resolution,,Repairs,,,,,,x\n"
         "A4,08/01/2026,MP enquiry,,Allocations,,,,,,x\n"
         "A5,09/01/2026,Complaint,Stage 9,Repairs,,,,,Resolved,x\n"
-        "A6,09/01/2026,Service request,,Repairs,,,,maybe,,x\n",
+        "A6,09/01/2026,Service request,,Repairs,,,,maybe,,x\n"
+        "A7,09/01/2026,Service request,N/A,Repairs,,,,,,x\n",
         encoding="utf-8",
     )
     report = make_report(date(2026, 1, 1), date(2026, 1, 31), register=register)

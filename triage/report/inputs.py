@@ -25,9 +25,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Join, Select, Text, and_, case, cast, exists, func, literal, null, select, true, union_all
 from sqlalchemy.sql import ColumnElement
 
-from triage.errors import InputError
+from triage.errors import ColumnError, InputError
+from triage.ingest.survey import parse_date, read_rows
 from triage.labels import THEMES
 from triage.message import UK
+from triage.route.flags import normalise_category
 from triage.store.db import Store
 from triage.store.schema import case_events, case_messages, cases, classifications, messages
 
@@ -329,6 +331,7 @@ OUTCOME_SPELLINGS = {
     "not justified": "not_upheld",
 }
 YES = {"yes", "y", "true", "1", "agreed", "extended"}
+NO_STAGE = {"none", "n/a", "na", "-", "not applicable", "not a complaint"}
 NO = {"", "no", "n", "false", "0", "none", "-"}
 
 
@@ -344,8 +347,6 @@ def _kind_of(category: str) -> str:
     """The recorded category as a kind: formal stages are complaints; other recorded handling
     (service request, MP enquiry, informal resolution, stage 0, ...) keeps its own name, so a
     report over a register shows the landlord's own categories."""
-    from triage.route.flags import normalise_category
-
     normal, formal = normalise_category(category)
     if formal:
         return "complaint"
@@ -358,8 +359,6 @@ INFORMAL_STAGES = ("informal_resolution", "stage_0", "stage_3")
 
 
 def _stage_of(category: str, stage: str) -> int | None:
-    from triage.route.flags import normalise_category
-
     for value in (stage, category):
         normal, _ = normalise_category(value)
         if normal in ("stage_1", "stage_2"):
@@ -372,10 +371,6 @@ def _stage_of(category: str, stage: str) -> int | None:
 def from_register(path: Path, register_map: RegisterMap, periods: list[Period]) -> Inputs:
     """Contacts and complaint stages from a register (CSV or XLSX). Rows that cannot be used are
     listed in ``bad_rows`` with the reason, never dropped silently."""
-    from triage.errors import ColumnError
-    from triage.ingest.survey import parse_date, read_rows
-    from triage.route.flags import normalise_category
-
     if not path.exists():
         raise InputError(f"{path}: no such register file. Check the path given to --register.")
     cols = register_map.columns
@@ -416,7 +411,7 @@ def from_register(path: Path, register_map: RegisterMap, periods: list[Period]) 
             problems.append("no category")
         stage_text = cell(row, "stage")
         stage = _stage_of(category, stage_text)
-        if stage_text and stage is None and normalise_category(stage_text)[0] not in ("none", "unknown", "n_a", "na"):
+        if stage_text and stage is None and stage_text.lower() not in NO_STAGE:
             problems.append(f"stage {stage_text!r} not understood (use Stage 1 or Stage 2)")
         acknowledged = day(row, "acknowledged", problems)
         responded = day(row, "responded", problems)
@@ -434,7 +429,7 @@ def from_register(path: Path, register_map: RegisterMap, periods: list[Period]) 
             problems.append(f"outcome {outcome_text!r} not understood (upheld, partly upheld or not upheld)")
         if problems:
             inputs.bad_rows.append({"row": number, "reference": reference, "reason": "; ".join(problems)})
-            if received_dt is None or not category or (stage_text and stage is None):
+            if received_dt is None or not category or (stage_text and stage is None and stage_text.lower() not in NO_STAGE):
                 continue  # cannot be placed; the other problems only lose that one field
         received = received_dt.date()  # type: ignore[union-attr]
         themes = tuple(dict.fromkeys(theme_key(t) for t in _split(cell(row, "themes"))))

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scipy.stats import binomtest
-
 ALPHA = 0.05
 MIN_HISTORY_PERIODS = 3
 MIN_HISTORY_COUNT = 10
@@ -41,6 +39,8 @@ class Trend:
 
 def theme_trends(series: dict[str, list[int]], totals: list[int]) -> dict[str, Trend]:
     """``series`` maps theme -> counts per period; ``totals`` are the complaints per period."""
+    from scipy.stats import binomtest  # ~1 s to import: only when a report is computed
+
     raw: dict[str, Trend] = {}
     periods = len(totals)
     n, history_total = totals[-1] if totals else 0, sum(totals[:-1])

@@ -30,6 +30,9 @@ class PipelineInfo(BaseModel):
     nation: Literal["england", "wales", "scotland", "northern-ireland"] = Field(
         "england", description="Whose bank holidays count as non-working days."
     )
+    homes: int | None = Field(
+        None, ge=1, description="Homes owned (stock size), for complaints per 1,000 homes (CH01) in reports."
+    )
     description: str = ""
 
 

@@ -33,6 +33,13 @@ class RegisterColumns(BaseModel):
     category: str = "category"
     text: str = "text"
     service_area: str | None = "service_area"
+    # Read by `triage report` (optional: a register without them gives fewer figures).
+    stage: str | None = "stage"
+    themes: str | None = "themes"
+    acknowledged: str | None = "acknowledged"
+    responded: str | None = "responded"
+    extension_agreed: str | None = "extension_agreed"
+    outcome: str | None = "outcome"
 
 
 class RegisterMap(BaseModel):

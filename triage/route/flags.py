@@ -9,8 +9,10 @@ response, late handling) live in ``triage.cases.history``; their rows are here t
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-from triage.classify.model import Prediction
+if TYPE_CHECKING:  # a type only: reading flag rules must not import the classifier
+    from triage.classify.model import Prediction
 
 # Recorded handling that is outside the two formal stages (Code 5.2, 5.3): register spellings.
 OUTSIDE_PROCESS = {

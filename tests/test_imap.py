@@ -588,3 +588,10 @@ def test_backoff_doubles_up_to_the_cap_and_resets() -> None:
     assert [b.next_delay() for _ in range(5)] == [0.5, 1, 2, 3, 3]
     b.reset()
     assert b.next_delay() == 0.5
+
+
+def test_the_shipped_mailbox_pipeline_loads_and_keeps_secrets_out() -> None:
+    pipeline = load(ROOT / "pipelines" / "mailbox.toml")
+    source = pipeline.sources[0]
+    assert isinstance(source, ImapSource) and source.password_env == "TRIAGE_IMAP_PASSWORD"
+    assert not source.on_stored.mark_seen and not source.drafts.enabled and source.on_stored.move_to is None

@@ -108,7 +108,11 @@ def _report(result: Any, as_json: bool, summary_json: Callable[[Any], str]) -> N
 @cli.command()
 @click.argument("pipeline_file", type=click.Path(path_type=Path))
 @click.option("--once", is_flag=True, help="Read the mailboxes' backlog, then exit instead of waiting for new mail.")
-@click.option("--dry-run", is_flag=True, help="Say what would be stored and done; change neither the mailbox nor the store.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Say what would be stored and done, for the backlog only; change neither the mailbox nor the store.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--quiet", is_flag=True, help="Log warnings only (no progress lines).")
 @friendly_errors

@@ -227,7 +227,8 @@ def watch_pipeline(
     after_store: Callable[[str, list[int]], None] | None = None,
 ) -> SyncResult:
     """``triage watch``: keep the pipeline's IMAP mailboxes triaged until ``stop`` is set (or,
-    with ``once``, read their backlog and return). Several mailboxes are watched in parallel."""
+    with ``once`` or ``dry_run``, read their backlog and return). Several mailboxes are watched in
+    parallel."""
     from triage.ingest.imap.watcher import Options, SyncResult, sync_source
 
     sources = [s for s in pipeline.sources if isinstance(s, ImapSource)]
@@ -237,6 +238,7 @@ def watch_pipeline(
             "Use triage run for files and surveys, or see pipelines/mailbox.toml."
         )
     loaded = LoadedModel.for_pipeline(pipeline)
+    once = once or dry_run  # a dry run stores no checkpoint: waiting would only read the same mail again
     run_id = None if dry_run else store.start_run(pipeline.pipeline.name)
     opts = Options(
         store, stop, once=once, dry_run=dry_run, run_id=run_id, classifier=loaded, reporter=reporter, after_store=after_store

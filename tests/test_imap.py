@@ -595,3 +595,41 @@ def test_the_shipped_mailbox_pipeline_loads_and_keeps_secrets_out() -> None:
     source = pipeline.sources[0]
     assert isinstance(source, ImapSource) and source.password_env == "TRIAGE_IMAP_PASSWORD"
     assert not source.on_stored.mark_seen and not source.drafts.enabled and source.on_stored.move_to is None
+
+
+def test_a_stop_request_ends_after_the_current_batch_and_the_next_run_resumes(
+    tmp_path: Path, dovecot: Dovecot, user: User, admin: IMAPClient
+) -> None:
+    for i in range(20):
+        admin.append("INBOX", make_email(subject=f"Fence {i}", message_id=f"<stop-{i}@example.com>"))
+    path = write_pipeline(tmp_path, dovecot, user, batch=5, model=False)
+    pipeline = load(path)
+    stop = threading.Event()
+    with Store(pipeline.store_url()) as store:
+        first = watch_pipeline(pipeline, store, stop, after_store=lambda folder, uids: stop.set())  # not once: only stop ends it
+        assert first.counts.stored == 5 and checkpoint.read(store, f"{user.name}@127.0.0.1", "INBOX") == checkpoint.Checkpoint(
+            admin.select_folder("INBOX", readonly=True)[b"UIDVALIDITY"], 5
+        )
+    second = run_once(path)
+    assert (second.counts.seen, second.counts.stored) == (15, 15)
+    assert stored_uids(tmp_path / "triage.db") == list(range(1, 21))
+
+
+def test_two_mailboxes_in_one_pipeline_are_watched_side_by_side(
+    tmp_path: Path, dovecot: Dovecot, user: User, admin: IMAPClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = dovecot.new_user()
+    other_admin = dovecot.client(other)
+    append_sample(admin, 3)
+    for p in SAMPLE[10:14]:
+        other_admin.append("INBOX", p.read_bytes())
+    other_admin.logout()
+    path = write_pipeline(tmp_path, dovecot, user)
+    text = path.read_text()
+    second = text[text.index("[[sources]]") :].replace(user.name, other.name).replace(PW_ENV, PW_ENV + "_2")
+    path.write_text(text + "\n" + second)
+    monkeypatch.setenv(PW_ENV + "_2", other.password)
+    result = run_once(path)
+    assert result.counts.stored == 7 and result.classified.get("needs_review") is not None
+    with Store(tmp_path / "triage.db") as store:
+        assert store.count("classifications") == 7

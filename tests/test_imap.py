@@ -27,7 +27,7 @@ from triage.errors import ConfigError, ImapError
 from triage.ingest.imap import actions, checkpoint, drafts
 from triage.ingest.imap.checkpoint import Pending
 from triage.ingest.imap.client import Backoff, connect
-from triage.ingest.imap.config import ImapSource, xoauth2_string
+from triage.ingest.imap.config import ImapSource
 from triage.ingest.imap.progress import LogReporter
 from triage.jobs import watch_pipeline
 from triage.pipeline import load
@@ -187,10 +187,6 @@ def test_a_wrong_password_is_a_clear_error_not_a_retry(
 
 
 # -- TLS and OAuth2 ------------------------------------------------------------------------
-def test_xoauth2_sasl_string_is_the_documented_format() -> None:
-    assert xoauth2_string("a@b.example", "tok") == b"user=a@b.example\x01auth=Bearer tok\x01\x01"
-
-
 @pytest.mark.parametrize("tls", ["implicit", "starttls"])
 def test_oauth2_login_over_tls_with_a_token_from_env_or_command(
     tls: str, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path

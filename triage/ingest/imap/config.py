@@ -176,8 +176,3 @@ def read_token(oauth2: OAuth2, where: str) -> str:
             f"{'no token' if not token else 'an error'} ({done.stderr.strip()[:200]}). Run it yourself to see why."
         )
     return token
-
-
-def xoauth2_string(username: str, token: str) -> bytes:
-    """The SASL XOAUTH2 initial response (before base64), as Google and Microsoft define it."""
-    return f"user={username}\x01auth=Bearer {token}\x01\x01".encode()

@@ -1,7 +1,9 @@
-"""Shared fixtures: fresh stores on real SQLite and a real PostgreSQL server.
+"""Shared fixtures: fresh stores on real SQLite and a real PostgreSQL server, and a real Dovecot
+IMAP server.
 
 PostgreSQL is started from Debian's ``postgresql`` package in a throwaway folder, on
-127.0.0.1 and a free port, for the test session. Where the binaries are missing a test skips
+127.0.0.1 and a free port, for the test session; Dovecot likewise from ``dovecot-imapd``
+(see tests/dovecot.py). Where the binaries are missing a test skips
 locally with the reason; in CI (``CI`` is set) it fails instead, so CI never skips it.
 """
 
@@ -20,6 +22,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from dovecot import Dovecot, dovecot_binary
 
 from triage.store.db import Store
 
@@ -99,6 +102,20 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     url = str(tmp_path / "triage.db") if request.param == "sqlite" else request.getfixturevalue("pg_url")
     with Store(url) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """A Dovecot IMAP server for the session (plain/STARTTLS port and implicit-TLS port)."""
+    binary = dovecot_binary()
+    if binary is None:
+        skip_or_fail("Dovecot is not installed (apt-get install dovecot-imapd)")
+    server = Dovecot(binary)  # type: ignore[arg-type]
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.fixture

@@ -104,6 +104,59 @@ def _report(result: Any, as_json: bool, summary_json: Callable[[Any], str]) -> N
         sys.exit(1)
 
 
+# -- watch (IMAP) --------------------------------------------------------------------------
+@cli.command()
+@click.argument("pipeline_file", type=click.Path(path_type=Path))
+@click.option("--once", is_flag=True, help="Read the mailboxes' backlog, then exit instead of waiting for new mail.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Say what would be stored and done, for the backlog only; change neither the mailbox nor the store.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--quiet", is_flag=True, help="Log warnings only (no progress lines).")
+@friendly_errors
+def watch(pipeline_file: Path, once: bool, dry_run: bool, as_json: bool, quiet: bool) -> None:
+    """Keep the pipeline's IMAP mailboxes triaged: store, classify, then keyword or move each
+    message; wait for new mail with IDLE (or poll). Stops cleanly on Ctrl-C or SIGTERM.
+
+    Never deletes or expunges mail and never marks it read unless on_stored.mark_seen is set.
+    The password or OAuth2 token comes from the environment variable or command the pipeline
+    file names.
+
+    Example:
+
+        TRIAGE_IMAP_PASSWORD=... triage watch pipelines/mailbox.toml --dry-run --once
+    """
+    import logging
+
+    from triage.ingest.imap.progress import make_reporter
+    from triage.ingest.imap.watcher import stop_on_signals
+    from triage.jobs import watch_pipeline
+    from triage.pipeline import load
+    from triage.store.db import Store
+
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    pipeline = load(pipeline_file)
+    stop = stop_on_signals()
+    with Store(pipeline.store_url(), upgrade=not dry_run) as db:
+        result = watch_pipeline(
+            pipeline, db, stop, once=once, dry_run=dry_run, reporter=None if quiet else make_reporter(sys.stderr.isatty())
+        )
+    for line in result.plans:
+        click.echo(line)
+    summary = {**result.counts.as_dict(), **result.actions.as_dict(), "classified": result.classified, "dry_run": dry_run}
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    click.echo(
+        ("Dry run, nothing changed: would have read " if dry_run else "Read ")
+        + f"{summary['seen']} message(s): {summary['stored']} stored, {summary['duplicates']} already stored, "
+        f"{summary['quarantined']} quarantined; keywords on {summary['keywords']}, moved {summary['moved']}, "
+        f"copied {summary['copied']}, marked seen {summary['marked_seen']}, drafts {summary['drafts']}."
+    )
+
+
 # -- quarantine ----------------------------------------------------------------------------
 @cli.group()
 def quarantine() -> None:

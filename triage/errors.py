@@ -7,6 +7,7 @@ Every message is a whole sentence that says what happened, where, and what to do
     ├── InputError       a file or folder given to triage cannot be used
     │   └── ColumnError  a spreadsheet lacks a mapped column (SurveyColumnError for surveys)
     ├── StoreError       the message store cannot be opened or upgraded
+    ├── ImapError        an IMAP server refused the login, lacks a folder, or stayed unreachable
     └── ModelError       a model artefact is missing, corrupt or tampered with
 
 Problems with a single message (broken MIME, undecodable bytes) are *not* errors: the message
@@ -53,4 +54,8 @@ class StoreError(TriageError):
 
 
 class ModelError(TriageError):
+    pass
+
+
+class ImapError(TriageError):
     pass

@@ -7,22 +7,26 @@ the job goes on with the other sources; the caller decides the exit code from ``
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from triage.cases.rules import CaseRules
-from triage.errors import InputError
+from triage.errors import ConfigError, ImapError, InputError
 from triage.ingest.email_parse import parse_email
 from triage.ingest.files import Item, iter_paths, read_file
 from triage.ingest.outlook import OLE_MAGIC, parse_msg
 from triage.ingest.survey import SurveyColumns, read_survey
 from triage.message import Message, Quarantined, Source
-from triage.pipeline import FilesSource, Pipeline, SurveySource
+from triage.pipeline import FilesSource, ImapSource, Pipeline, SurveySource
 from triage.store.db import Counts, Store
 
 if TYPE_CHECKING:
+    from triage.classify.model import TriageModel
+    from triage.ingest.imap.progress import Reporter
+    from triage.ingest.imap.watcher import SyncResult
     from triage.route.routing import RoutingTable
 
 SURVEY_SUFFIXES = (".csv", ".xlsx", ".xlsm")
@@ -75,6 +79,7 @@ def ingest_paths(store: Store, paths: list[Path], run_name: str = "ingest") -> J
 def run_pipeline(pipeline: Pipeline, store: Store) -> JobResult:
     result = JobResult()
     run_id = store.start_run(pipeline.pipeline.name)
+    loaded: LoadedModel | None = None
     for source in pipeline.sources:
         if isinstance(source, FilesSource):
             paths = [pipeline.resolve(p) for p in source.paths]
@@ -86,6 +91,10 @@ def run_pipeline(pipeline: Pipeline, store: Store) -> JobResult:
             path = pipeline.resolve(source.path)
             cols = source.columns.to_columns()
             result.sources.append(_ingest_one(store, source.path, run_id, lambda p=path, c=cols: survey_items(p, c)))
+        elif isinstance(source, ImapSource):
+            if loaded is None:
+                loaded = LoadedModel.for_pipeline(pipeline)
+            result.sources.append(_imap_backlog(store, source, run_id, loaded))
     store.finish_run(run_id, result.total)
     if (model_dir := pipeline.model_dir()) is not None:
         from triage.route.routing import load_table
@@ -99,16 +108,18 @@ def run_pipeline(pipeline: Pipeline, store: Store) -> JobResult:
 
 def classify_store(
     store: Store,
-    model_dir: Path,
+    model_dir: Path | None,
     table: RoutingTable,
     nation: str = "england",
     batch: int = 500,
     case_rules: CaseRules | None = None,
     cases_out: dict[str, int] | None = None,
+    loaded: tuple[TriageModel, dict[str, Any]] | None = None,
 ) -> dict[str, int]:
     """Classify, route and flag every stored message the model has not yet seen, and put each on
     its case (in the order received, so the case history is complete when a message is read).
-    Returns counts by kind; ``cases_out`` receives counts of case links by rule."""
+    Returns counts by kind; ``cases_out`` receives counts of case links by rule. ``loaded`` is a
+    model already loaded (model, sidecar), used instead of ``model_dir``."""
     from sqlalchemy import update
 
     from triage.cases import link_message
@@ -118,7 +129,7 @@ def classify_store(
     from triage.store.schema import classifications
 
     rules = case_rules or CaseRules()
-    model, meta = load_model(model_dir)
+    model, meta = loaded or load_model(model_dir)
     counts: dict[str, int] = {}
     links = cases_out if cases_out is not None else {}
     while rows := store.unclassified(meta["sha256"], batch):
@@ -148,6 +159,117 @@ def classify_store(
             counts[p.kind] = counts.get(p.kind, 0) + 1
             counts["needs_review"] = counts.get("needs_review", 0) + p.needs_review
     return counts
+
+
+class LoadedModel:
+    """The model service loaded once, for a job that classifies batch after batch (the IMAP
+    watcher): stored messages, or messages in memory for a dry run."""
+
+    def __init__(self, model_dir: Path, table: RoutingTable, nation: str, case_rules: CaseRules | None = None) -> None:
+        from triage.classify.service import load_model
+
+        self.model, self.meta = load_model(model_dir)
+        self.table, self.nation, self.case_rules = table, nation, case_rules
+        self.cases: dict[str, int] = {}  # case links by rule, as classify_store counts them
+        self._lock = threading.Lock()  # one classifier pass at a time across mailboxes
+
+    @classmethod
+    def for_pipeline(cls, pipeline: Pipeline) -> LoadedModel | None:
+        if (model_dir := pipeline.model_dir()) is None:
+            return None
+        from triage.route.routing import load_table
+
+        table = load_table(pipeline.resolve(pipeline.pipeline.routing) if pipeline.pipeline.routing else None)
+        return cls(model_dir, table, pipeline.pipeline.nation, pipeline.cases.to_rules())
+
+    def classify_store(self, store: Store) -> dict[str, int]:
+        with self._lock:
+            return classify_store(
+                store,
+                None,
+                self.table,
+                self.nation,
+                case_rules=self.case_rules,
+                cases_out=self.cases,
+                loaded=(self.model, self.meta),
+            )
+
+    def predict_routes(self, msgs: list[Message]) -> list[dict[str, Any]]:
+        from triage.classify.service import input_from_message
+        from triage.route.assign import assign
+
+        predictions = self.model.predict([input_from_message(m) for m in msgs])
+        return [
+            {**p.as_dict(), **assign(p, m.channel, m.received_at, self.table, self.nation)}
+            for m, p in zip(msgs, predictions, strict=True)
+        ]
+
+
+def _imap_backlog(store: Store, source: ImapSource, run_id: int, loaded: LoadedModel | None) -> SourceResult:
+    """``triage run`` on a mailbox: the backlog once, classified and acted on, then return."""
+    from triage.ingest.imap.watcher import Options, sync_source
+
+    try:
+        synced = sync_source(source, Options(store, threading.Event(), once=True, run_id=run_id, classifier=loaded))
+    except (ImapError, ConfigError) as exc:
+        return SourceResult(source.describe(), Counts(), str(exc))
+    return SourceResult(source.describe(), synced.counts)
+
+
+def watch_pipeline(
+    pipeline: Pipeline,
+    store: Store,
+    stop: threading.Event,
+    *,
+    once: bool = False,
+    dry_run: bool = False,
+    reporter: Reporter | None = None,
+    after_store: Callable[[str, list[int]], None] | None = None,
+) -> SyncResult:
+    """``triage watch``: keep the pipeline's IMAP mailboxes triaged until ``stop`` is set (or,
+    with ``once`` or ``dry_run``, read their backlog and return). Several mailboxes are watched in
+    parallel."""
+    from triage.ingest.imap.watcher import Options, SyncResult, sync_source
+
+    sources = [s for s in pipeline.sources if isinstance(s, ImapSource)]
+    if not sources:
+        raise ConfigError(
+            'the pipeline has no [[sources]] with type = "imap": triage watch reads mailboxes. '
+            "Use triage run for files and surveys, or see pipelines/mailbox.toml."
+        )
+    loaded = LoadedModel.for_pipeline(pipeline)
+    once = once or dry_run  # a dry run stores no checkpoint: waiting would only read the same mail again
+    run_id = None if dry_run else store.start_run(pipeline.pipeline.name)
+    opts = Options(
+        store, stop, once=once, dry_run=dry_run, run_id=run_id, classifier=loaded, reporter=reporter, after_store=after_store
+    )
+    total = SyncResult()
+    try:
+        if len(sources) == 1:
+            total.add(sync_source(sources[0], opts))
+        else:
+            results: list[SyncResult | BaseException] = [SyncResult() for _ in sources]
+
+            def one(i: int, source: ImapSource) -> None:
+                try:
+                    results[i] = sync_source(source, opts)
+                except BaseException as exc:  # re-raised in the calling thread below
+                    results[i] = exc
+                    stop.set()
+
+            threads = [threading.Thread(target=one, args=(i, s), daemon=True) for i, s in enumerate(sources)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            for r in results:
+                if isinstance(r, BaseException):
+                    raise r
+                total.add(r)
+    finally:
+        if run_id is not None:
+            store.finish_run(run_id, total.counts)
+    return total
 
 
 def survey_items(path: Path, columns: SurveyColumns) -> Iterator[Item]:

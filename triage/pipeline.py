@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from triage.cases.rules import CaseRules
 from triage.errors import ConfigError
+from triage.ingest.imap.config import SECRET_ERROR, ImapSource
 from triage.ingest.survey import SurveyColumns
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -70,7 +71,7 @@ class SurveySource(BaseModel):
     columns: SurveyColumnsConfig
 
 
-Source = Annotated[FilesSource | SurveySource, Field(discriminator="type")]
+Source = Annotated[FilesSource | SurveySource | ImapSource, Field(discriminator="type")]
 
 _CASE_DEFAULTS = CaseRules()
 
@@ -160,8 +161,10 @@ def describe_validation(exc: ValidationError, what: str = "pipeline file") -> st
     lines = []
     for err in exc.errors():
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
-        where = where.replace(".files", "").replace(".survey", "")
-        if err["type"] == "extra_forbidden":
+        where = where.replace(".files", "").replace(".survey", "").replace(".imap", "")
+        if err["type"] == SECRET_ERROR:  # never echo the secret back
+            lines.append(f"{where}: {err['msg']}")
+        elif err["type"] == "extra_forbidden":
             lines.append(f"unknown key {where!r}: remove it or check its spelling")
         elif err["type"] == "missing":
             lines.append(f"missing key {where!r}")

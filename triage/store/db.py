@@ -173,6 +173,10 @@ class Store:
             counts.problems += [f"{q.source.describe()}: {q.reason}" for q in new_held]
         return counts
 
+    def new_messages(self, conn: Connection, msgs: list[Message]) -> list[Message]:
+        """Those of ``msgs`` the store does not hold yet (by raw hash and Message-ID), first of each."""
+        return self._new_messages(conn, msgs)
+
     def _new_messages(self, conn: Connection, msgs: list[Message]) -> list[Message]:
         if not msgs:
             return []

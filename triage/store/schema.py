@@ -182,3 +182,32 @@ case_events = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("recorded_by", Text, nullable=False),
 )
+
+# IMAP: per folder, the UIDVALIDITY and the last UID stored (written in the same transaction as
+# the messages), and mailbox actions not yet applied to stored messages (deleted once applied).
+imap_checkpoints = Table(
+    "imap_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mailbox", Text, nullable=False),
+    Column("folder", Text, nullable=False),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("mailbox", "folder", name="uq_imap_checkpoint_folder"),
+)
+
+imap_pending = Table(
+    "imap_pending",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mailbox", Text, nullable=False),
+    Column("folder", Text, nullable=False),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("uid", BigInteger, nullable=False),
+    Column("message_pk", Integer, ForeignKey("messages.id", ondelete="CASCADE")),
+    Column("quarantined", Boolean, nullable=False),  # the message could not be parsed
+    Column("new", Boolean, nullable=False),  # stored by this fetch (not a duplicate): drafts only for these
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("mailbox", "folder", "uidvalidity", "uid", name="uq_imap_pending_uid"),
+)

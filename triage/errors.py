@@ -7,7 +7,8 @@ Every message is a whole sentence that says what happened, where, and what to do
     ├── InputError       a file or folder given to triage cannot be used
     │   └── ColumnError  a spreadsheet lacks a mapped column (SurveyColumnError for surveys)
     ├── StoreError       the message store cannot be opened or upgraded
-    └── ModelError       a model artefact is missing, corrupt or tampered with
+    ├── ModelError       a model artefact is missing, corrupt or tampered with
+    └── ReviewError      a review-app account or setting cannot be used (triage user, serve)
 
 Problems with a single message (broken MIME, undecodable bytes) are *not* errors: the message
 is quarantined with its reason and the run goes on.
@@ -53,4 +54,8 @@ class StoreError(TriageError):
 
 
 class ModelError(TriageError):
+    pass
+
+
+class ReviewError(TriageError):
     pass

@@ -14,8 +14,27 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, create_engine, event, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    Text,
+    and_,
+    cast,
+    create_engine,
+    event,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.types import Date
 
 from triage.errors import StoreError
 from triage.message import Message, Quarantined
@@ -284,6 +303,7 @@ class Store:
                 "created_at": now,
                 **{k: p[k] for k in self.CLASSIFICATION_FIELDS},
                 **{k: p.get(k, d) for k, d in self.ROUTING_DEFAULTS},
+                "kind_confidence": float(p["kind_scores"].get(p["kind"], 0.0)),
             }
             for pk, p in rows
         ]
@@ -295,19 +315,43 @@ class Store:
         return len(values)
 
     def queue(
-        self, area: str | None = None, kind: str | None = None, due_before: date | None = None, limit: int = 500
+        self,
+        area: str | None = None,
+        kind: str | None = None,
+        due_before: date | None = None,
+        limit: int = 500,
+        flag: str | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         """Messages with their latest classification, by due date (undated last), then received.
 
         The due date is the earlier of the message's own clock (a hazard, the first
         acknowledgement) and its case's next Code clock, which follows the events staff record."""
-        latest = select(func.max(classifications.c.id)).group_by(classifications.c.message_pk)
-        case_first = and_(
-            cases.c.due_date.is_not(None),
-            or_(classifications.c.due_date.is_(None), cases.c.due_date < classifications.c.due_date),
-        )
-        due_date = case((case_first, cases.c.due_date), else_=classifications.c.due_date)
-        query = (
+        query = self.queue_query(area, kind, due_before, flag, limit, offset)
+        with self.engine.connect() as conn:
+            rows = [{k: v for k, v in r.items() if k != "part"} for r in conn.execute(query).mappings()]
+        for row in rows:
+            row["received_at"] = as_utc(row["received_at"])
+            row["case_flags"] = row["case_flags"] or []
+        return rows
+
+    @staticmethod
+    def queue_query(
+        area: str | None = None,
+        kind: str | None = None,
+        due_before: date | None = None,
+        flag: str | None = None,
+        limit: int = 500,
+        offset: int = 0,
+    ) -> Select:
+        """One page of the queue as a query (``triage queue`` and the review app).
+
+        A page must not sort every message: the rows whose clock is the message's own, those
+        whose clock is their case's, and the undated are each taken in an order an index gives
+        (at most offset + limit of each) and merged.
+        """
+        message_due, case_due = classifications.c.due_date, cases.c.due_date
+        base = (
             select(
                 messages.c.id,
                 messages.c.received_at,
@@ -318,8 +362,6 @@ class Store:
                 classifications.c.queue,
                 classifications.c.on_complaints_register,
                 classifications.c.flags,
-                due_date.label("due_date"),
-                case((case_first, cases.c.due_what), else_=classifications.c.due_what).label("due_what"),
                 classifications.c.needs_review,
                 case_messages.c.case_pk,
                 cases.c.stage.label("case_stage"),
@@ -328,22 +370,49 @@ class Store:
             .join(classifications, classifications.c.message_pk == messages.c.id)
             .outerjoin(case_messages, case_messages.c.message_pk == messages.c.id)
             .outerjoin(cases, cases.c.id == case_messages.c.case_pk)
-            .where(classifications.c.id.in_(latest))
-            .order_by(due_date.is_(None), due_date, messages.c.received_at)
-            .limit(limit)
+            .where(latest_classification())
         )
         if area:
-            query = query.where(func.lower(classifications.c.queue) == area.lower())
-        if kind:
-            query = query.where(classifications.c.kind == kind)
-        if due_before:
-            query = query.where(due_date <= due_before)
-        with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(query).mappings()]
-        for row in rows:
-            row["received_at"] = as_utc(row["received_at"])
-            row["case_flags"] = row["case_flags"] or []
-        return rows
+            base = base.where(func.lower(classifications.c.queue) == area.lower())
+        if kind:  # lower(): kinds are lower case; the planner then walks dates, not every row of the kind
+            base = base.where(func.lower(classifications.c.kind) == kind)
+        if flag:  # flags are stored as JSON text: match the serialised "type" or "rule" value
+            text = cast(classifications.c.flags, Text)
+            base = base.where(or_(text.contains(f'"type": "{flag}"'), text.contains(f'"rule": "{flag}"')))
+
+        def part(n: int, due: Any, what: Any, where: Any, order: tuple[Any, ...]) -> Any:
+            query = base.add_columns(due.label("due_date"), what.label("due_what"), literal(n).label("part")).where(where)
+            if due_before is not None:
+                query = query.where(due <= due_before)
+            return select(query.order_by(*order, messages.c.received_at, messages.c.id).limit(offset + limit).subquery())
+
+        # undated: written so that no index on a due date is used (walking received times is faster)
+        undated = and_(func.coalesce(cast(message_due, Text), "") == "", func.coalesce(cast(case_due, Text), "") == "")
+        parts = [
+            part(
+                0,
+                message_due,
+                classifications.c.due_what,
+                and_(message_due.is_not(None), or_(case_due.is_(None), case_due >= message_due)),
+                (message_due,),
+            ),
+            part(
+                1,
+                case_due,
+                cases.c.due_what,
+                and_(case_due.is_not(None), or_(message_due.is_(None), case_due < message_due)),
+                (case_due,),
+            ),
+        ]
+        if due_before is None:
+            parts.append(part(2, literal(None, Date), classifications.c.due_what, undated, ()))
+        both = union_all(*parts).subquery()
+        return (
+            select(both)
+            .order_by(both.c.due_date.is_(None), both.c.due_date, both.c.received_at, both.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
 
     def classification(self, message_pk: int) -> dict[str, Any] | None:
         query = (
@@ -415,6 +484,12 @@ class Store:
         if pk is None and message_id:
             pk = conn.scalar(select(messages.c.id).where(messages.c.message_id == message_id))
         return pk
+
+
+def latest_classification() -> ColumnElement[bool]:
+    """True for a message's newest classification (no newer row for the same message)."""
+    newer = classifications.alias("newer")
+    return ~exists().where(newer.c.message_pk == classifications.c.message_pk, newer.c.id > classifications.c.id)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

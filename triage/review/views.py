@@ -65,6 +65,8 @@ def _pct(value: float | None) -> str:
 def sign_in() -> Any:
     error, status = "", 200
     target = _safe_next(request.values.get("next", ""))
+    if request.method == "GET" and g.session is not None:
+        return redirect(target or url_for("review.to_confirm"), 303)
     if request.method == "POST":
         try:
             session = auth.sign_in(

@@ -18,6 +18,7 @@ cannot promise to find every name. Excerpts are short for that reason too.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from triage.text.normalise import PLACEHOLDERS
 
@@ -148,9 +149,10 @@ def _trim_name(candidate: str) -> str:
     return " ".join(words)
 
 
-def redact(text: str) -> str:
+def redact(text: str, names: Iterable[str] = ()) -> str:
     """``text`` with personal data replaced by [NAME], [EMAIL], [PHONE], [ADDRESS], [POSTCODE],
-    [REF] and [URL]."""
+    [REF] and [URL]. ``names`` are names known to be in it (a sender's display name, say): each
+    of their words is redacted wherever it appears, as a name found from its context is."""
     if not text:
         return text
     out = text
@@ -162,7 +164,8 @@ def redact(text: str) -> str:
     out = _REF_EXTRA.sub(lambda m: _keep_label(m.group(0)), out)
     out = _sub_all(PLACEHOLDERS["ref"], "[REF]", out)
     out = _redact_addresses(out)
-    return _redact_names(out)
+    known = {w.strip(".,") for name in names for w in name.split()}
+    return _redact_names(out, {w for w in known if len(w) > 1 and w.lower() not in _NOT_NAMES})
 
 
 def _keep_label(match: str) -> str:
@@ -191,8 +194,8 @@ def _redact_addresses(text: str) -> str:
     return text
 
 
-def _redact_names(text: str) -> str:
-    found: set[str] = set()
+def _redact_names(text: str, known: set[str] | None = None) -> str:
+    found: set[str] = set(known or ())
 
     def replace(m: re.Match[str]) -> str:
         name = _trim_name(m.group("name"))

@@ -79,8 +79,9 @@ def train(config: TrainConfig, with_reviews: bool = False) -> tuple[Path, dict[s
     evaluation) and report on the dev split."""
     root = config.path(config.data.root)
     params = config.model_params()
+    extra = review_files(root) if with_reviews else []  # before the slow part: fail fast
     train_set = load_split(root, "train")
-    reviewed = [e for path in review_files(root) for e in read_examples(path)] if with_reviews else []
+    reviewed = [e for path in extra for e in read_examples(path)]
     train_set = sorted(train_set + reviewed, key=lambda e: e.input.id)
     dev_set = load_split(root, "dev")
     model = TriageModel(params).fit(train_set)
@@ -94,8 +95,8 @@ def train(config: TrainConfig, with_reviews: bool = False) -> tuple[Path, dict[s
             "sha256": data_hash(files),
             "examples": len(train_set) - len(reviewed),
             "reviews": {
-                "files": [f.name for f in review_files(root)],
-                "sha256": data_hash(review_files(root)),
+                "files": [f.name for f in extra],
+                "sha256": data_hash(extra),
                 "examples": len(reviewed),
             }
             if with_reviews

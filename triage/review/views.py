@@ -81,7 +81,10 @@ def sign_in() -> Any:
             return response
         if not error:
             error, status = "That name and password do not match an active account. Check them and try again.", 401
-    token = secrets.token_urlsafe(32)
+    # One token per browser, kept across reloads and tabs (a new one each time would break a second tab).
+    token = request.cookies.get(SIGN_IN_COOKIE) or ""
+    if len(token) < 32:
+        token = secrets.token_urlsafe(32)
     body, code = page("sign_in.html", status, error=error, next=target, sign_in_token=token)
     response = Response(body, code, mimetype="text/html")
     set_cookie(response, SIGN_IN_COOKIE, token, 3600)

@@ -205,9 +205,11 @@ def to_confirm(store: Store, limit: int = 50, offset: int = 0, exclude: int | No
 
 
 def count_to_confirm(store: Store) -> int:
-    query = select(func.count()).select_from(classifications).where(latest_classification(), _unreviewed())
+    """Classified messages less reviewed ones (every review is of a classified message)."""
+    classified = select(func.count(func.distinct(classifications.c.message_pk)))
+    reviewed = select(func.count(func.distinct(reviews.c.message_pk)))
     with store.engine.connect() as conn:
-        return conn.scalar(query) or 0
+        return (conn.scalar(classified) or 0) - (conn.scalar(reviewed) or 0)
 
 
 def high_confidence(store: Store, threshold: float = BULK_THRESHOLD, limit: int = 100) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import hashlib
 import os
 import random
 import re
+import shutil
 import statistics
 import tempfile
 import time
@@ -163,6 +164,7 @@ def main() -> None:
         print(f"  {name:<42} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
     print(f"load average during the run: {', '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     store.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Review-app server time with 100,000 messages: the queue pages, the message page, confirming.
 
-Fills a SQLite store with synthetic messages and classifications (bulk inserts, a few seconds),
+Fills a SQLite store with synthetic messages, classifications and a case for each complaint
+(bulk inserts, a few seconds),
 then times requests through Flask's in-process test client (server time: routing, queries,
 templates; no network), p50 and p95 over --requests requests each. Targets: pages p95 <= 150 ms,
 confirming <= 50 ms. The machine's load is printed beside the figures.
@@ -22,13 +23,13 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from triage.labels import KINDS, THEMES
 from triage.review import Settings, create_app
 from triage.review.auth import add_user
 from triage.store.db import Store
-from triage.store.schema import classifications, messages
+from triage.store.schema import case_messages, cases, classifications, messages
 
 AREAS = ("Repairs and Maintenance", "Complaints", "Neighbourhoods", "Allocations", "Income")
 BODY = (
@@ -109,6 +110,40 @@ def fill(store: Store, n: int, seed: int = 7) -> None:
                 )
             conn.execute(insert(messages), rows)
             conn.execute(insert(classifications), preds)
+            # every complaint opens a case whose next Code clock is sometimes earlier than the message's
+            complaints = [p for p in preds if p["kind"] == "complaint"]
+            case_rows = [
+                {
+                    "id": p["message_pk"],
+                    "resident": f"resident{p['message_pk']}@example.com",
+                    "title": "Leak under the sink",
+                    "stage": "stage_1",
+                    "themes": p["themes"],
+                    "opened_at": now,
+                    "last_contact_at": now,
+                    "due_date": date(2026, 11, 2) + timedelta(days=rng.randint(-5, 20)),
+                    "due_what": "respond to the stage 1 complaint (Code 6.3)",
+                    "flags": [],
+                    "updated_at": now,
+                }
+                for p in complaints
+            ]
+            if case_rows:
+                conn.execute(insert(cases), case_rows)
+                conn.execute(
+                    insert(case_messages),
+                    [
+                        {
+                            "message_pk": c["id"],
+                            "case_pk": c["id"],
+                            "rule": "new",
+                            "reason": "opened",
+                            "linked_at": now,
+                            "linked_by": "bench",
+                        }
+                        for c in case_rows
+                    ],
+                )
 
 
 def timed(client, method: str, urls: list[str], data: list[dict] | None = None) -> tuple[float, float]:
@@ -141,6 +176,9 @@ def main() -> None:
     rng = random.Random(11)
     n = args.requests
     pks = [rng.randint(1, args.messages) for _ in range(n)]
+    with store.engine.connect() as conn:
+        case_ids = list(conn.scalars(select(cases.c.id)))
+    case_pks = [rng.choice(case_ids) for _ in range(n)]
     for url in ("/queue", "/to-confirm", f"/messages/{pks[0]}"):  # warm the caches once; check the pages are whole
         assert "</html>" in client.get(url).text
     assert "Kind probabilities" in client.get(f"/messages/{pks[1]}").text
@@ -152,6 +190,7 @@ def main() -> None:
         "to-confirm page (least confident first)": timed(client, "GET", ["/to-confirm"] * n),
         "bulk page": timed(client, "GET", ["/bulk"] * n),
         "message page": timed(client, "GET", [f"/messages/{pk}" for pk in pks]),
+        "case page": timed(client, "GET", [f"/cases/{pk}" for pk in case_pks]),
         "confirm an item (POST)": timed(
             client,
             "POST",

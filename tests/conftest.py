@@ -184,4 +184,22 @@ def classified_store(sqlite_store: Store, review_sample: list[tuple[object, dict
     with sqlite_store.engine.connect() as conn:
         pks = dict(conn.execute(select(messages.c.sha256, messages.c.id)).all())
     sqlite_store.add_classifications("default", "0" * 64, [(pks[m.sha256], p) for m, p in review_sample])
+    link_cases(sqlite_store, review_sample)
     return sqlite_store
+
+
+def link_cases(store: Store, review_sample: list[tuple[object, dict]]) -> None:
+    """Put the classified messages on cases, in the order received, as ``triage run`` does."""
+    from triage.cases import CaseRules, link_message
+
+    by_sha = {m.sha256: p for m, p in review_sample}
+    with store.engine.connect() as conn:
+        from sqlalchemy import select
+
+        from triage.store.schema import messages
+
+        sha = dict(conn.execute(select(messages.c.id, messages.c.sha256)).all())
+    with store.transaction() as conn:
+        for row in store.unclassified("f" * 64, 1000):  # every message, in the order received
+            p = by_sha[sha[row["id"]]]
+            link_message(conn, row, p["kind"], p["dissatisfied"], p["themes"], p["on_complaints_register"], CaseRules())

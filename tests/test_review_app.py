@@ -309,3 +309,63 @@ def test_reviews_table_is_append_only(app: Flask, classified_store: Store) -> No
         client.post(f"/messages/{pk}", data={"csrf_token": token, "action": "confirm", "version": str(version)})
     with classified_store.engine.connect() as conn:
         assert conn.scalars(select(reviews.c.version).where(reviews.c.message_pk == pk)).all() == [1, 2, 3]
+
+
+def _a_complaint_case(store: Store) -> int:
+    from triage.cases import list_cases
+
+    return next(c["id"] for c in list_cases(store) if c["stage"] == "stage_1")
+
+
+def test_message_page_shows_its_case_and_the_case_page_its_messages(app: Flask, classified_store: Store) -> None:
+    from triage.cases import get_case
+
+    client = sign_in(app)
+    case_pk = _a_complaint_case(classified_store)
+    case = get_case(classified_store, case_pk)
+    html = client.get(f"/messages/{case['messages'][0]['id']}").text
+    assert f'href="/cases/{case_pk}">case #{case_pk}</a> (stage 1' in html
+    page = client.get(f"/cases/{case_pk}").text
+    assert all(f'href="/messages/{m["id"]}"' in page for m in case["messages"])
+    assert "Record an event" in page and "<caption>Events</caption>" in page
+    listing = client.get("/cases?stage=stage_1").text
+    assert f'href="/cases/{case_pk}"' in listing
+    assert client.get("/cases/99999").status_code == 404
+
+
+def test_record_case_events_acknowledged_extension_escalated(app: Flask, classified_store: Store) -> None:
+    from triage.cases import get_case
+
+    client = sign_in(app)
+    case_pk = _a_complaint_case(classified_store)
+    received = get_case(classified_store, case_pk)["messages"][0]["received_at"].date()
+    token = page_token(client, f"/cases/{case_pk}")
+    post = lambda **form: client.post(f"/cases/{case_pk}/events", data={"csrf_token": token, **form})  # noqa: E731
+    day = lambda n: (received + timedelta(days=n)).isoformat()  # noqa: E731
+    response = post(event="acknowledged", stage="stage_1", on=day(2))
+    assert response.status_code == 303 and response.headers["Location"] == f"/cases/{case_pk}?done=acknowledged"
+    bad = post(event="extension_agreed", stage="stage_1", on=day(5), extended_to=day(20), reason="")
+    assert bad.status_code == 400 and "needs the new respond-by date" in bad.text and 'role="alert"' in bad.text
+    assert (
+        post(event="extension_agreed", stage="stage_1", on=day(5), extended_to=day(20), reason="awaiting survey").status_code
+        == 303
+    )
+    assert post(event="responded", stage="stage_1", on=day(15), outcome="not_upheld").status_code == 303
+    assert post(event="escalated", stage="stage_2", on=day(18)).status_code == 303
+    assert post(event="acknowledged", stage="stage_2", on="tomorrow").status_code == 400
+    case = get_case(classified_store, case_pk)
+    assert [(e.event, e.stage, e.recorded_by) for e in case["events"]][-4:] == [
+        ("acknowledged", "stage_1", "rob"),
+        ("extension_agreed", "stage_1", "rob"),
+        ("responded", "stage_1", "rob"),
+        ("escalated", "stage_2", "rob"),
+    ]
+    assert case["stage"] == "stage_2"
+    html = client.get(f"/cases/{case_pk}").text
+    assert "awaiting survey" in html and "not upheld" in html
+    assert (
+        client.post(
+            "/cases/99999/events", data={"csrf_token": token, "event": "closed", "stage": "stage_1", "on": day(1)}
+        ).status_code
+        == 404
+    )

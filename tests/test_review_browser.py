@@ -185,7 +185,19 @@ def test_axe_finds_no_serious_violations_on_any_page(browser: object, base_url: 
     page = _sign_in(browser, base_url, "ann")
     gas = _subject_pk(classified_store, "Slight smell of gas")
     decisions.confirm(classified_store, _subject_pk(classified_store, "Re: RE: Water"), _admin(classified_store), 0)
-    for path in ("/to-confirm", "/bulk?threshold=0.5", "/queue", f"/messages/{gas}", "/agreement", "/users"):
+    from triage.cases import list_cases
+
+    case_pk = list_cases(classified_store)[0]["id"]
+    for path in (
+        "/to-confirm",
+        "/bulk?threshold=0.5",
+        "/queue",
+        f"/messages/{gas}",
+        "/agreement",
+        "/users",
+        "/cases",
+        f"/cases/{case_pk}",
+    ):
         page.goto(base_url + path)
         pages[path] = axe.run(page)
     page.goto(f"{base_url}/messages/{_subject_pk(classified_store, 'Re: RE: Water')}")

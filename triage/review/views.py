@@ -213,7 +213,15 @@ def _message_context(pk: int) -> dict[str, Any]:
         "version": current["version"] if current else 0,
         "history": decisions.history(store(), pk),
         "deadlines": deadlines,
+        "case": _case_summary(pk),
     }
+
+
+def _case_summary(message_pk: int) -> dict[str, Any] | None:
+    from triage.cases import case_of_message, get_case
+
+    case_pk = case_of_message(store(), message_pk)
+    return get_case(store(), case_pk, nation=settings().nation) if case_pk is not None else None
 
 
 @bp.get("/messages/<int:pk>")
@@ -256,6 +264,77 @@ def next_item() -> Any:
     if not rows:
         return redirect(url_for("review.to_confirm", done=done), 303)
     return redirect(url_for("review.message", pk=rows[0]["id"], done=done or None), 303)
+
+
+# -- cases -------------------------------------------------------------------------------------
+@bp.get("/cases")
+def cases() -> Any:
+    from triage.cases import STAGES, list_cases
+
+    stage = request.args.get("stage") if request.args.get("stage") in STAGES else None
+    rows = list_cases(store(), stage=stage, limit=200)
+    return page("cases.html", rows=rows, stages=STAGES, stage=stage or "", today=date.today())
+
+
+@bp.get("/cases/<int:case_pk>")
+def case_page(case_pk: int) -> Any:
+    return _render_case(case_pk)
+
+
+def _render_case(case_pk: int, status: int = 200, **extra: Any) -> Any:
+    from triage.cases import EVENTS, OUTCOMES, get_case
+
+    data = get_case(store(), case_pk, nation=settings().nation)
+    if data is None:
+        abort(404)
+    stage = "stage_2" if data["stage"] == "stage_2" else "stage_1"
+    return page(
+        "case.html",
+        status,
+        case=data,
+        events=EVENTS,
+        outcomes=OUTCOMES,
+        event_stages=("service_request", "stage_1", "stage_2"),
+        default_stage=stage,
+        today=date.today(),
+        done=request.args.get("done", ""),
+        **extra,
+    )
+
+
+@bp.post("/cases/<int:case_pk>/events")
+def case_event(case_pk: int) -> Any:
+    from triage.cases import Event, record_event
+    from triage.errors import InputError
+
+    form = request.form
+    try:
+        on = _date(form.get("on"), "the date it happened")
+        extended = _date(form.get("extended_to"), "the new respond-by date") if form.get("extended_to") else None
+        event = Event(
+            form.get("event", ""),
+            form.get("stage", ""),
+            on,
+            extended,
+            form.get("reason", "").strip()[:2000],
+            form.get("outcome") or None,
+            recorded_by=g.session.user.name,
+        )
+        record_event(store(), case_pk, event, settings().nation)
+    except InputError as exc:
+        if "there is no case" in str(exc):
+            abort(404)
+        return _render_case(case_pk, 400, error=str(exc), form=form)
+    return redirect(url_for("review.case_page", case_pk=case_pk, done=event.event), 303)
+
+
+def _date(value: str | None, what: str) -> date:
+    from triage.errors import InputError
+
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        raise InputError(f"{what} must be a date (YYYY-MM-DD).") from None
 
 
 # -- agreement and audit -----------------------------------------------------------------------

@@ -93,3 +93,21 @@ def test_passwords_are_argon2_and_disabled_accounts_cannot_sign_in(sqlite_store:
     assert auth.sign_in(sqlite_store, "ann", "a long passphrase", "127.0.0.1") is not None
     auth.set_disabled(sqlite_store, row["id"], True)
     assert auth.sign_in(sqlite_store, "ann", "a long passphrase", "127.0.0.1") is None
+
+
+def test_queue_pages_are_slices_of_the_whole_queue(store: Store, review_sample: list) -> None:
+    from conftest import link_cases
+
+    _fill(store, review_sample)
+    link_cases(store, review_sample)
+    whole = store.queue(limit=1000)
+    dated = [r["due_date"] for r in whole if r["due_date"]]
+    assert dated == sorted(dated) and [r["due_date"] for r in whole[len(dated) :]] == [None] * (len(whole) - len(dated))
+    assert 0 < len(dated) < len(whole)
+    for size in (1, 3, 4):
+        for offset in range(len(whole) + 1):
+            assert store.queue(limit=size, offset=offset) == whole[offset : offset + size], (size, offset)
+    complaints = store.queue(kind="complaint", limit=1000)
+    assert complaints == [r for r in whole if r["kind"] == "complaint"]
+    hazards = store.queue(flag="hazard", limit=1000)
+    assert hazards == [r for r in whole if any(f["type"] == "hazard" for f in r["flags"])]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from werkzeug.wrappers import Response
 from triage.review import auth
 from triage.store.db import Store
 
+ANALYSE_EVERY_S = 3600  # refresh the store's planner statistics this often (SQLite; a few ms)
 SESSION_COOKIE = "triage_session"
 SIGN_IN_COOKIE = "triage_sign_in"
 PUBLIC_ENDPOINTS = frozenset({"review.sign_in", "static"})
@@ -50,6 +52,7 @@ def create_app(store: Store | str | Path, settings: Settings | None = None) -> F
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.register_blueprint(bp)
+    app.before_request(_analyse_now_and_then)
     app.before_request(_require_session)
     app.after_request(_headers)
     return app
@@ -65,6 +68,14 @@ def settings() -> Settings:
     from flask import current_app
 
     return current_app.config["SETTINGS"]
+
+
+def _analyse_now_and_then() -> None:
+    from flask import current_app
+
+    if time.monotonic() - current_app.config.get("ANALYSED_AT", -ANALYSE_EVERY_S) >= ANALYSE_EVERY_S:
+        current_app.config["ANALYSED_AT"] = time.monotonic()
+        store().analyse()
 
 
 def _require_session() -> Any:

@@ -326,93 +326,69 @@ class Store:
         """Messages with their latest classification, by due date (undated last), then received.
 
         The due date is the earlier of the message's own clock (a hazard, the first
-        acknowledgement) and its case's next Code clock, which follows the events staff record."""
-        query = self.queue_query(area, kind, due_before, flag, limit, offset)
+        acknowledgement) and its case's next Code clock, which follows the events staff record.
+
+        A page never sorts every message: the rows whose clock is the message's own and those
+        whose clock is their case's are each read in due-date order (at most offset + limit of
+        each) and merged; the undated are read, in received order, only when the dated run out.
+        """
+        filters = _QueueFilters(area, kind, due_before, flag)
+        want = offset + limit
+        message_due, case_due = classifications.c.due_date, cases.c.due_date
+        dated = union_all(
+            *(
+                select(part.subquery())
+                for part in (
+                    filters.part(
+                        message_due,
+                        classifications.c.due_what,
+                        and_(message_due.is_not(None), or_(case_due.is_(None), case_due >= message_due)),
+                        want,
+                    ),
+                    filters.part(
+                        case_due,
+                        cases.c.due_what,
+                        and_(case_due.is_not(None), or_(message_due.is_(None), case_due < message_due)),
+                        want,
+                        on_case=True,
+                    ),
+                )
+            )
+        ).subquery()
         with self.engine.connect() as conn:
-            rows = [{k: v for k, v in r.items() if k != "part"} for r in conn.execute(query).mappings()]
-        for row in rows:
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    select(dated).order_by(dated.c.due_date, dated.c.received_at, dated.c.id).limit(want)
+                ).mappings()
+            ]
+            page = rows[offset:]
+            if len(rows) < want and due_before is None:  # the dated ran out: the undated follow
+                undated = and_(  # written so no due-date index is used: walking received times is faster
+                    func.coalesce(cast(message_due, Text), "") == "", func.coalesce(cast(case_due, Text), "") == ""
+                )
+                query = filters.part(
+                    literal(None, Date),
+                    classifications.c.due_what,
+                    undated,
+                    limit - len(page),
+                    max(0, offset - len(rows)),
+                    dated=False,
+                )
+                page += [dict(r) for r in conn.execute(query).mappings()]
+        for row in page:
             row["received_at"] = as_utc(row["received_at"])
             row["case_flags"] = row["case_flags"] or []
-        return rows
+        return page
 
-    @staticmethod
-    def queue_query(
-        area: str | None = None,
-        kind: str | None = None,
-        due_before: date | None = None,
-        flag: str | None = None,
-        limit: int = 500,
-        offset: int = 0,
-    ) -> Select:
-        """One page of the queue as a query (``triage queue`` and the review app).
+    def analyse(self) -> None:
+        """Refresh the query planner's statistics (SQLite: a bounded sample, a few milliseconds).
 
-        A page must not sort every message: the rows whose clock is the message's own, those
-        whose clock is their case's, and the undated are each taken in an order an index gives
-        (at most offset + limit of each) and merged.
-        """
-        message_due, case_due = classifications.c.due_date, cases.c.due_date
-        base = (
-            select(
-                messages.c.id,
-                messages.c.received_at,
-                messages.c.sender_addr,
-                messages.c.subject,
-                messages.c.channel,
-                classifications.c.kind,
-                classifications.c.queue,
-                classifications.c.on_complaints_register,
-                classifications.c.flags,
-                classifications.c.needs_review,
-                case_messages.c.case_pk,
-                cases.c.stage.label("case_stage"),
-                cases.c.flags.label("case_flags"),
-            )
-            .join(classifications, classifications.c.message_pk == messages.c.id)
-            .outerjoin(case_messages, case_messages.c.message_pk == messages.c.id)
-            .outerjoin(cases, cases.c.id == case_messages.c.case_pk)
-            .where(latest_classification())
-        )
-        if area:
-            base = base.where(func.lower(classifications.c.queue) == area.lower())
-        if kind:  # lower(): kinds are lower case; the planner then walks dates, not every row of the kind
-            base = base.where(func.lower(classifications.c.kind) == kind)
-        if flag:  # flags are stored as JSON text: match the serialised "type" or "rule" value
-            text = cast(classifications.c.flags, Text)
-            base = base.where(or_(text.contains(f'"type": "{flag}"'), text.contains(f'"rule": "{flag}"')))
-
-        def part(n: int, due: Any, what: Any, where: Any, order: tuple[Any, ...]) -> Any:
-            query = base.add_columns(due.label("due_date"), what.label("due_what"), literal(n).label("part")).where(where)
-            if due_before is not None:
-                query = query.where(due <= due_before)
-            return select(query.order_by(*order, messages.c.received_at, messages.c.id).limit(offset + limit).subquery())
-
-        # undated: written so that no index on a due date is used (walking received times is faster)
-        undated = and_(func.coalesce(cast(message_due, Text), "") == "", func.coalesce(cast(case_due, Text), "") == "")
-        parts = [
-            part(
-                0,
-                message_due,
-                classifications.c.due_what,
-                and_(message_due.is_not(None), or_(case_due.is_(None), case_due >= message_due)),
-                (message_due,),
-            ),
-            part(
-                1,
-                case_due,
-                cases.c.due_what,
-                and_(case_due.is_not(None), or_(message_due.is_(None), case_due < message_due)),
-                (case_due,),
-            ),
-        ]
-        if due_before is None:
-            parts.append(part(2, literal(None, Date), classifications.c.due_what, undated, ()))
-        both = union_all(*parts).subquery()
-        return (
-            select(both)
-            .order_by(both.c.due_date.is_(None), both.c.due_date, both.c.received_at, both.c.id)
-            .limit(limit)
-            .offset(offset)
-        )
+        Without them SQLite may sort every message for a queue page instead of walking an index."""
+        if self.is_sqlite:
+            with self.transaction() as conn:
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                conn.exec_driver_sql("ANALYZE")
 
     def classification(self, message_pk: int) -> dict[str, Any] | None:
         query = (
@@ -484,6 +460,50 @@ class Store:
         if pk is None and message_id:
             pk = conn.scalar(select(messages.c.id).where(messages.c.message_id == message_id))
         return pk
+
+
+@dataclass(frozen=True, slots=True)
+class _QueueFilters:
+    area: str | None
+    kind: str | None
+    due_before: date | None
+    flag: str | None
+
+    def part(
+        self, due: Any, what: Any, where: Any, limit: int, offset: int = 0, on_case: bool = False, dated: bool = True
+    ) -> Select:
+        """Queue rows matching ``where`` and the filters, by ``due`` then received, one page."""
+        join = Select.join if on_case else Select.outerjoin  # a case's clock needs a case
+        query = select(
+            messages.c.id,
+            messages.c.received_at,
+            messages.c.sender_addr,
+            messages.c.subject,
+            messages.c.channel,
+            classifications.c.kind,
+            classifications.c.queue,
+            classifications.c.on_complaints_register,
+            classifications.c.flags,
+            classifications.c.needs_review,
+            case_messages.c.case_pk,
+            cases.c.stage.label("case_stage"),
+            cases.c.flags.label("case_flags"),
+            due.label("due_date"),
+            what.label("due_what"),
+        ).join(classifications, classifications.c.message_pk == messages.c.id)
+        query = join(query, case_messages, case_messages.c.message_pk == messages.c.id)
+        query = join(query, cases, cases.c.id == case_messages.c.case_pk).where(latest_classification(), where)
+        if self.area:
+            query = query.where(func.lower(classifications.c.queue) == self.area.lower())
+        if self.kind:  # lower(): kinds are lower case; the planner then walks dates, not every row of the kind
+            query = query.where(func.lower(classifications.c.kind) == self.kind)
+        if self.flag:  # flags are stored as JSON text: match the serialised "type" or "rule" value
+            text = cast(classifications.c.flags, Text)
+            query = query.where(or_(text.contains(f'"type": "{self.flag}"'), text.contains(f'"rule": "{self.flag}"')))
+        if self.due_before is not None:
+            query = query.where(due <= self.due_before)
+        order = (due, messages.c.received_at, messages.c.id) if dated else (messages.c.received_at, messages.c.id)
+        return query.order_by(*order).limit(limit).offset(offset)
 
 
 def latest_classification() -> ColumnElement[bool]:

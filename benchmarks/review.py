@@ -187,6 +187,7 @@ def main() -> None:
         "queue page (area + flag + due, page 3)": timed(
             client, "GET", [f"/queue?area=Complaints&flag=hazard&due=7&offset={100 + i % 3}" for i in range(n)]
         ),
+        "queue page (complaints)": timed(client, "GET", ["/queue?kind=complaint"] * n),
         "to-confirm page (least confident first)": timed(client, "GET", ["/to-confirm"] * n),
         "bulk page": timed(client, "GET", ["/bulk"] * n),
         "message page": timed(client, "GET", [f"/messages/{pk}" for pk in pks]),
@@ -198,6 +199,7 @@ def main() -> None:
             [{"csrf_token": csrf, "action": "confirm", "version": "0"}] * n,
         ),
     }
+    figures[f"agreement page ({n} decisions)"] = timed(client, "GET", ["/agreement"] * n)
     print(f"{args.messages:,} messages filled in {fill_s:.1f} s; {n} requests each, in-process (server time)")
     for name, (p50, p95) in figures.items():
         print(f"  {name:<42} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")

@@ -93,3 +93,40 @@ def test_export_keeps_public_body_domains_only(classified_store: Store, tmp_path
     resident = record({**message, "sender_addr": "jo@gmail.example", "body_new": "x"}, decision)
     assert mp["from_addr"] == "redacted@parliament.uk" and "Bloggs" not in mp["body"] and resident["from_addr"] == ""
     assert export_reviews(classified_store, tmp_path / "none.jsonl") == {"confirmed": 0, "corrected": 0}
+
+
+def test_serve_starts_the_app_on_loopback(tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    store = str(tmp_path / "t.db")
+    assert invoke("user", "add", "ann", "--role", "admin", "--password-env", "PW", "--store", store, env={"PW": "x" * 12})[0] == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "triage.cli", "serve", "--store", store, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/sign-in", timeout=2) as response:
+                    assert response.status == 200 and "default-src 'none'" in response.headers["Content-Security-Policy"]
+                    assert "Secure" in response.headers["Set-Cookie"]
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, (
+                    server.stderr.read().decode() if server.poll() else "timeout"
+                )
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)

@@ -107,6 +107,7 @@ def test_keyboard_only_review_of_three_items(browser: object, base_url: str, cla
     page = browser.new_context().new_page()
     page.set_default_timeout(10_000)
     page.goto(f"{base_url}/sign-in")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'name'")
     page.keyboard.type("rob")  # the name field has autofocus
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -111,3 +113,32 @@ def test_queue_pages_are_slices_of_the_whole_queue(store: Store, review_sample: 
     assert complaints == [r for r in whole if r["kind"] == "complaint"]
     hazards = store.queue(flag="hazard", limit=1000)
     assert hazards == [r for r in whole if any(f["type"] == "hazard" for f in r["flags"])]
+
+
+def test_migration_0006_backfills_kind_confidence(tmp_path: Path, review_sample: list) -> None:
+    from sqlalchemy import create_engine, update
+
+    from triage.store import migrate
+    from triage.store.schema import classifications
+
+    path = tmp_path / "old.db"
+    with Store(path) as store:
+        _fill(store, review_sample)
+        with store.transaction() as conn:
+            conn.execute(update(classifications).values(kind_confidence=None))
+            conn.exec_driver_sql("DROP INDEX ix_classifications_kind_confidence")
+            conn.exec_driver_sql("DROP INDEX ix_classifications_message_pk_id")
+            conn.exec_driver_sql("ALTER TABLE classifications DROP COLUMN kind_confidence")
+            for table in ("reviews", "sign_in_attempts", "web_sessions", "users"):
+                conn.exec_driver_sql(f"DROP TABLE {table}")
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0004'")
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        migrate.upgrade_to_head(conn)
+    engine.dispose()
+    with Store(path) as store:
+        rows = decisions.to_confirm(store, 1000)
+        assert len(rows) == len(review_sample)
+        for row in rows:
+            c = store.classification(row["id"])
+            assert row["kind_confidence"] == c["kind_scores"][c["kind"]]

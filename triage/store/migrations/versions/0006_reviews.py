@@ -86,15 +86,18 @@ def _backfill_confidence() -> None:
         sa.column("kind_scores", sa.JSON),
         sa.column("kind_confidence", sa.Float),
     )
-    rows = conn.execute(sa.select(table.c.id, table.c.kind, table.c.kind_scores)).all()
-    updates = []
-    for row in rows:
-        scores = row.kind_scores if isinstance(row.kind_scores, dict) else json.loads(row.kind_scores or "{}")
-        updates.append({"pk": row.id, "confidence": float(scores.get(row.kind, 0.0))})
-    if updates:
+    last = 0
+    while rows := conn.execute(
+        sa.select(table.c.id, table.c.kind, table.c.kind_scores).where(table.c.id > last).order_by(table.c.id).limit(5000)
+    ).all():
+        updates = []
+        for row in rows:
+            scores = row.kind_scores if isinstance(row.kind_scores, dict) else json.loads(row.kind_scores or "{}")
+            updates.append({"pk": row.id, "confidence": float(scores.get(row.kind, 0.0))})
         conn.execute(
             sa.update(table).where(table.c.id == sa.bindparam("pk")).values(kind_confidence=sa.bindparam("confidence")), updates
         )
+        last = rows[-1].id
 
 
 def downgrade() -> None:

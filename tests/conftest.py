@@ -143,3 +143,80 @@ def make_email(
         msg[name.replace("_", "-")] = value
     msg.set_content(body)
     return msg.as_bytes()
+
+
+# -- review app: a small classified store --------------------------------------------------------
+REVIEW_SAMPLES = (
+    "01-kitchen-tap-dripping.eml",
+    "03-back-door-third-report.eml",
+    "05-mould-child-asthma-photo.eml",
+    "08-faint-gas-smell.eml",
+    "10-rude-staff-phone-call.eml",
+    "15-leak-thread-3-nobody-came.eml",
+    "23-thanks-housing-officer.eml",
+    "28-mp-damp-disabled-child.eml",
+    "41-question-office-hours.eml",
+    "53-complaint-not-acknowledged-informal.eml",
+)
+HOSTILE_SUBJECT = "Broken window <script>document.title='pwned'</script>"
+HOSTILE_BODY = (
+    "Hello,\n\nThe window in my kitchen is broken and nobody has come.\n"
+    "<script>document.title='pwned';window.pwned=1</script>\n"
+    '<img src="http://tracker.invalid/pixel.gif?u=resident" alt="">\n'
+    '<a href="javascript:alert(1)">click</a>\n\nJo'
+)
+
+
+@pytest.fixture(scope="session")
+def review_sample() -> list[tuple[object, dict]]:
+    """Sample messages (and one hostile email) with the shipped model's classification, routing
+    and flags: computed once, stored by ``classified_store`` into each test's fresh store."""
+    from triage.classify.service import input_from_message, load_model
+    from triage.jobs import mail_items
+    from triage.route.assign import assign
+    from triage.route.routing import load_table
+
+    paths = [ROOT / "triage" / "sample" / "mailbox" / name for name in REVIEW_SAMPLES]
+    folder = Path(tempfile.mkdtemp(prefix="triage-review-"))
+    hostile = folder / "hostile.eml"
+    hostile.write_bytes(make_email(subject=HOSTILE_SUBJECT, body=HOSTILE_BODY, message_id="<hostile@example.com>"))
+    messages = [m for m in mail_items([*paths, hostile]) if hasattr(m, "body_new")]
+    shutil.rmtree(folder, ignore_errors=True)
+    model, _ = load_model()
+    table = load_table(None)
+    predictions = model.predict([input_from_message(m) for m in messages])
+    return [
+        (m, {**p.as_dict(), **assign(p, m.channel, m.received_at, table)}) for m, p in zip(messages, predictions, strict=True)
+    ]
+
+
+@pytest.fixture
+def classified_store(sqlite_store: Store, review_sample: list[tuple[object, dict]]) -> Store:
+    """``sqlite_store`` holding the review sample, classified by models/default."""
+    from sqlalchemy import select
+
+    from triage.store.schema import messages
+
+    sqlite_store.add([m for m, _ in review_sample])
+    with sqlite_store.engine.connect() as conn:
+        pks = dict(conn.execute(select(messages.c.sha256, messages.c.id)).all())
+    sqlite_store.add_classifications("default", "0" * 64, [(pks[m.sha256], p) for m, p in review_sample])
+    link_cases(sqlite_store, review_sample)
+    return sqlite_store
+
+
+def link_cases(store: Store, review_sample: list[tuple[object, dict]]) -> None:
+    """Put the classified messages on cases, in the order received, as ``triage run`` does."""
+    from triage.cases import CaseRules, link_message
+
+    by_sha = {m.sha256: p for m, p in review_sample}
+    with store.engine.connect() as conn:
+        from sqlalchemy import select
+
+        from triage.store.schema import messages
+
+        sha = dict(conn.execute(select(messages.c.id, messages.c.sha256)).all())
+    with store.transaction() as conn:
+        for row in store.unclassified("f" * 64, 1000):  # every message, in the order received
+            p = by_sha[sha[row["id"]]]
+            link_message(conn, row, p["kind"], p["dissatisfied"], p["themes"], p["on_complaints_register"], CaseRules())

@@ -8,7 +8,8 @@ Every message is a whole sentence that says what happened, where, and what to do
     │   └── ColumnError  a spreadsheet lacks a mapped column (SurveyColumnError for surveys)
     ├── StoreError       the message store cannot be opened or upgraded
     ├── ImapError        an IMAP server refused the login, lacks a folder, or stayed unreachable
-    └── ModelError       a model artefact is missing, corrupt or tampered with
+    ├── ModelError       a model artefact is missing, corrupt or tampered with
+    └── ReviewError      a review-app account or setting cannot be used (triage user, serve)
 
 Problems with a single message (broken MIME, undecodable bytes) are *not* errors: the message
 is quarantined with its reason and the run goes on.
@@ -58,4 +59,8 @@ class ModelError(TriageError):
 
 
 class ImapError(TriageError):
+    pass
+
+
+class ReviewError(TriageError):
     pass

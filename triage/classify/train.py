@@ -13,10 +13,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from triage.classify import artefact
-from triage.classify.data import data_hash, load_split, split_files
+from triage.classify.data import data_hash, load_split, read_examples, split_files
 from triage.classify.evaluate import evaluate
 from triage.classify.model import ModelConfig, TriageModel
-from triage.errors import ConfigError
+from triage.errors import ConfigError, InputError
 from triage.pipeline import load_toml
 
 _STRICT = ConfigDict(extra="forbid")
@@ -62,10 +62,27 @@ def load_config(path: str | Path) -> TrainConfig:
     return config
 
 
-def train(config: TrainConfig) -> tuple[Path, dict[str, Any]]:
+REVIEWS = "reviews"  # <data root>/reviews/*.jsonl: staff decisions from `triage export-reviews`
+
+
+def review_files(root: Path) -> list[Path]:
+    files = sorted((root / REVIEWS).glob("*.jsonl"))
+    if not files:
+        raise InputError(
+            f"{root / REVIEWS}: no exported reviews (.jsonl). Run `triage export-reviews` first, or train without --with-reviews."
+        )
+    return files
+
+
+def train(config: TrainConfig, with_reviews: bool = False) -> tuple[Path, dict[str, Any]]:
+    """Fit on the train split (plus exported staff reviews when asked: training only, never
+    evaluation) and report on the dev split."""
     root = config.path(config.data.root)
     params = config.model_params()
+    extra = review_files(root) if with_reviews else []  # before the slow part: fail fast
     train_set = load_split(root, "train")
+    reviewed = [e for path in extra for e in read_examples(path)]
+    train_set = sorted(train_set + reviewed, key=lambda e: e.input.id)
     dev_set = load_split(root, "dev")
     model = TriageModel(params).fit(train_set)
     dev_metrics = evaluate(dev_set, model.predict([e.input for e in dev_set]))
@@ -76,7 +93,14 @@ def train(config: TrainConfig) -> tuple[Path, dict[str, Any]]:
             "root": str(root),
             "files": [f.name for f in files],
             "sha256": data_hash(files),
-            "examples": len(train_set),
+            "examples": len(train_set) - len(reviewed),
+            "reviews": {
+                "files": [f.name for f in extra],
+                "sha256": data_hash(extra),
+                "examples": len(reviewed),
+            }
+            if with_reviews
+            else None,
         },
         "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(params).items()},
         "training": model.training_summary,
@@ -92,6 +116,13 @@ def model_card(meta: dict[str, Any]) -> str:
     base = dev["baseline"]
     kinds = "\n".join(
         f"| {k} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['support']} |" for k, v in dev["kind"].items()
+    )
+    reviews = meta["training_data"].get("reviews")
+    reviewed = (
+        f"\n\nPlus {reviews['examples']} staff-reviewed messages exported by `triage export-reviews` "
+        f"(`training_data/reviews/`, personal data redacted; SHA-256 `{reviews['sha256'][:16]}...`), in training only."
+        if reviews
+        else ""
     )
     return f"""# Model card: {meta["name"]}
 
@@ -113,7 +144,7 @@ complaint, and not for languages other than English.
 {meta["training_data"]["examples"]} hand-written, invented messages (`training_data/train/`, files
 {", ".join(meta["training_data"]["files"])}; SHA-256 `{meta["training_data"]["sha256"][:16]}...`). No real
 resident's data. The dev split (a fixed 15% by id) chose the settings; the test split was written
-separately and is only used by `triage evaluate --split test`.
+separately and is only used by `triage evaluate --split test`.{reviewed}
 
 ## Model
 Word 1-2-gram and character 2-5-gram tf-idf over spaCy-normalised text, evidence-rule features,

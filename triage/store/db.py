@@ -14,8 +14,27 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, create_engine, event, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    Text,
+    and_,
+    cast,
+    create_engine,
+    event,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.types import Date
 
 from triage.errors import StoreError
 from triage.message import Message, Quarantined
@@ -288,6 +307,7 @@ class Store:
                 "created_at": now,
                 **{k: p[k] for k in self.CLASSIFICATION_FIELDS},
                 **{k: p.get(k, d) for k, d in self.ROUTING_DEFAULTS},
+                "kind_confidence": float(p["kind_scores"].get(p["kind"], 0.0)),
             }
             for pk, p in rows
         ]
@@ -299,55 +319,80 @@ class Store:
         return len(values)
 
     def queue(
-        self, area: str | None = None, kind: str | None = None, due_before: date | None = None, limit: int = 500
+        self,
+        area: str | None = None,
+        kind: str | None = None,
+        due_before: date | None = None,
+        limit: int = 500,
+        flag: str | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         """Messages with their latest classification, by due date (undated last), then received.
 
         The due date is the earlier of the message's own clock (a hazard, the first
-        acknowledgement) and its case's next Code clock, which follows the events staff record."""
-        latest = select(func.max(classifications.c.id)).group_by(classifications.c.message_pk)
-        case_first = and_(
-            cases.c.due_date.is_not(None),
-            or_(classifications.c.due_date.is_(None), cases.c.due_date < classifications.c.due_date),
-        )
-        due_date = case((case_first, cases.c.due_date), else_=classifications.c.due_date)
-        query = (
-            select(
-                messages.c.id,
-                messages.c.received_at,
-                messages.c.sender_addr,
-                messages.c.subject,
-                messages.c.channel,
-                classifications.c.kind,
-                classifications.c.queue,
-                classifications.c.on_complaints_register,
-                classifications.c.flags,
-                due_date.label("due_date"),
-                case((case_first, cases.c.due_what), else_=classifications.c.due_what).label("due_what"),
-                classifications.c.needs_review,
-                case_messages.c.case_pk,
-                cases.c.stage.label("case_stage"),
-                cases.c.flags.label("case_flags"),
+        acknowledgement) and its case's next Code clock, which follows the events staff record.
+
+        A page never sorts every message: the rows whose clock is the message's own and those
+        whose clock is their case's are each read in due-date order (at most offset + limit of
+        each) and merged; the undated are read, in received order, only when the dated run out.
+        """
+        filters = _QueueFilters(area, kind, due_before, flag)
+        want = offset + limit
+        message_due, case_due = classifications.c.due_date, cases.c.due_date
+        dated = union_all(
+            *(
+                select(part.subquery())
+                for part in (
+                    filters.part(
+                        message_due,
+                        classifications.c.due_what,
+                        and_(message_due.is_not(None), or_(case_due.is_(None), case_due >= message_due)),
+                        want,
+                    ),
+                    filters.part(
+                        case_due,
+                        cases.c.due_what,
+                        and_(case_due.is_not(None), or_(message_due.is_(None), case_due < message_due)),
+                        want,
+                        on_case=True,
+                    ),
+                )
             )
-            .join(classifications, classifications.c.message_pk == messages.c.id)
-            .outerjoin(case_messages, case_messages.c.message_pk == messages.c.id)
-            .outerjoin(cases, cases.c.id == case_messages.c.case_pk)
-            .where(classifications.c.id.in_(latest))
-            .order_by(due_date.is_(None), due_date, messages.c.received_at)
-            .limit(limit)
-        )
-        if area:
-            query = query.where(func.lower(classifications.c.queue) == area.lower())
-        if kind:
-            query = query.where(classifications.c.kind == kind)
-        if due_before:
-            query = query.where(due_date <= due_before)
+        ).subquery()
         with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(query).mappings()]
-        for row in rows:
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    select(dated).order_by(dated.c.due_date, dated.c.received_at, dated.c.id).limit(want)
+                ).mappings()
+            ]
+            page = rows[offset:]
+            if len(rows) < want and due_before is None:  # the dated ran out: the undated follow
+                undated = and_(  # written so no due-date index is used: walking received times is faster
+                    func.coalesce(cast(message_due, Text), "") == "", func.coalesce(cast(case_due, Text), "") == ""
+                )
+                query = filters.part(
+                    literal(None, Date),
+                    classifications.c.due_what,
+                    undated,
+                    limit - len(page),
+                    max(0, offset - len(rows)),
+                    dated=False,
+                )
+                page += [dict(r) for r in conn.execute(query).mappings()]
+        for row in page:
             row["received_at"] = as_utc(row["received_at"])
             row["case_flags"] = row["case_flags"] or []
-        return rows
+        return page
+
+    def analyse(self) -> None:
+        """Refresh the query planner's statistics (SQLite: a bounded sample, a few milliseconds).
+
+        Without them SQLite may sort every message for a queue page instead of walking an index."""
+        if self.is_sqlite:
+            with self.transaction() as conn:
+                conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+                conn.exec_driver_sql("ANALYZE")
 
     def classification(self, message_pk: int) -> dict[str, Any] | None:
         query = (
@@ -419,6 +464,56 @@ class Store:
         if pk is None and message_id:
             pk = conn.scalar(select(messages.c.id).where(messages.c.message_id == message_id))
         return pk
+
+
+@dataclass(frozen=True, slots=True)
+class _QueueFilters:
+    area: str | None
+    kind: str | None
+    due_before: date | None
+    flag: str | None
+
+    def part(
+        self, due: Any, what: Any, where: Any, limit: int, offset: int = 0, on_case: bool = False, dated: bool = True
+    ) -> Select:
+        """Queue rows matching ``where`` and the filters, by ``due`` then received, one page."""
+        join = Select.join if on_case else Select.outerjoin  # a case's clock needs a case
+        query = select(
+            messages.c.id,
+            messages.c.received_at,
+            messages.c.sender_addr,
+            messages.c.subject,
+            messages.c.channel,
+            classifications.c.kind,
+            classifications.c.queue,
+            classifications.c.on_complaints_register,
+            classifications.c.flags,
+            classifications.c.needs_review,
+            case_messages.c.case_pk,
+            cases.c.stage.label("case_stage"),
+            cases.c.flags.label("case_flags"),
+            due.label("due_date"),
+            what.label("due_what"),
+        ).join(classifications, classifications.c.message_pk == messages.c.id)
+        query = join(query, case_messages, case_messages.c.message_pk == messages.c.id)
+        query = join(query, cases, cases.c.id == case_messages.c.case_pk).where(latest_classification(), where)
+        if self.area:
+            query = query.where(func.lower(classifications.c.queue) == self.area.lower())
+        if self.kind:  # lower(): kinds are lower case; the planner then walks dates, not every row of the kind
+            query = query.where(func.lower(classifications.c.kind) == self.kind)
+        if self.flag:  # flags are stored as JSON text: match the serialised "type" or "rule" value
+            text = cast(classifications.c.flags, Text)
+            query = query.where(or_(text.contains(f'"type": "{self.flag}"'), text.contains(f'"rule": "{self.flag}"')))
+        if self.due_before is not None:
+            query = query.where(due <= self.due_before)
+        order = (due, messages.c.received_at, messages.c.id) if dated else (messages.c.received_at, messages.c.id)
+        return query.order_by(*order).limit(limit).offset(offset)
+
+
+def latest_classification() -> ColumnElement[bool]:
+    """True for a message's newest classification (no newer row for the same message)."""
+    newer = classifications.alias("newer")
+    return ~exists().where(newer.c.message_pk == classifications.c.message_pk, newer.c.id > classifications.c.id)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

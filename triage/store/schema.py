@@ -123,7 +123,68 @@ classifications = Table(
     Column("flags", JSON, nullable=False, server_default="[]"),
     Column("due_date", Date, index=True),
     Column("due_what", Text, nullable=False, server_default=""),
+    Column("kind_confidence", Float, index=True),  # kind_scores[kind]: "least confident first" (0006)
     UniqueConstraint("message_pk", "model_sha256", name="uq_classification_message_model"),
+    Index("ix_classifications_message_pk_id", "message_pk", "id"),
+)
+
+# -- staff review (migration 0006) -------------------------------------------------------------
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", String(16), nullable=False),  # reviewer | admin
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),  # the cookie holds the token, the store its hash
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+sign_in_attempts = Table(
+    "sign_in_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Index("ix_sign_in_attempts_name_at", "name", "at"),
+    Index("ix_sign_in_attempts_address_at", "address", "at"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_pk", Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),  # 1, 2, ... per message: optimistic concurrency
+    Column("classification_id", Integer, ForeignKey("classifications.id", ondelete="SET NULL")),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("user_name", String(64), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("action", String(16), nullable=False),  # confirmed | corrected
+    Column("model_kind", String(24), nullable=False),
+    Column("model_dissatisfied", Boolean, nullable=False),
+    Column("model_themes", JSON, nullable=False),
+    Column("model_flags", JSON, nullable=False),  # flag rules as the model's pipeline raised them
+    Column("kind", String(24), nullable=False),
+    Column("dissatisfied", Boolean, nullable=False),
+    Column("themes", JSON, nullable=False),
+    Column("flags", JSON, nullable=False),  # the flag rules the person kept
+    Column("note", Text, nullable=False, server_default=""),
+    UniqueConstraint("message_pk", "version", name="uq_review_message_version"),
+    Index("ix_reviews_decided_at", "decided_at"),
 )
 
 # -- cases ---------------------------------------------------------------------------------

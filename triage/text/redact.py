@@ -18,6 +18,7 @@ cannot promise to find every name. Excerpts are short for that reason too.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from triage.text.normalise import PLACEHOLDERS
 
@@ -100,6 +101,12 @@ _NAME_CONTEXTS = (
         rf"(?P<keep>\b(?i:regards|thanks|thank you|cheers|best wishes|best|sincerely|faithfully|wishes|many thanks|warmly)\b[,.!]?[ \t]*\n?[ \t]*\n?[ \t]*-*\s?)"
         rf"(?P<name>{_NAME})(?=\s*(?:\n|$|\(|,|<|MP\b))",
     ),
+    # ... or signed in capitals on its own line: Kind regards\nJOHN SMITH
+    re.compile(
+        r"(?P<keep>\b(?i:regards|thanks|thank you|cheers|best wishes|sincerely|faithfully|many thanks)\b[,.!]?[ \t]*\n[ \t]*\n?[ \t]*)"
+        r"(?P<name>[A-Z]{2,}(?:[ \t]+[A-Z]{2,}){0,2})[ \t]*$",
+        re.M,
+    ),
     # my name is jo bloggs (any case: people type their own name in lower case)
     re.compile(r"(?P<keep>\b(?i:my name is|my name's|my names)\s+)(?P<name>[A-Za-z'’-]+(?:\s+[A-Za-z'’-]+)?)"),
     # my name is Jo Bloggs / I am Jo, / this is Jo from
@@ -120,7 +127,7 @@ _NAME_CONTEXTS = (
 )
 
 _PHONE_EXTRA = re.compile(
-    r"(?<![\w£])(?:\+44\s?\(0\)\s?|\+44\s?|0)(?:\d[\s.-]?){9,10}(?!\w)"  # 07700.900.123, +44 (0)161 496 0000
+    r"(?<![\w£])(?:\+44\s?\(0\)\s?|\+44\s?|0044\s?|0)(?:\d[\s.-]?){8,9}\d(?!\w)"  # 07700.900.123, +44 (0)161 496 0000
 )
 _REF_EXTRA = re.compile(
     r"\b[A-Z]{1,4}[-/]\d{3,}(?:[-/]\d+)*\b"  # T/00123, HB-4471, CMP-10417-2
@@ -137,6 +144,8 @@ def _sub_all(pattern: re.Pattern[str], token: str, text: str) -> str:
 
 def _looks_like_name(candidate: str) -> bool:
     words = candidate.split()
+    while len(words) > 1 and re.fullmatch(r"[A-Z]\.", words[0]):  # an initial: "A. Okafor" is judged by "Okafor"
+        words = words[1:]
     return bool(words) and words[0].lower().strip(".") not in _NOT_NAMES
 
 
@@ -148,21 +157,23 @@ def _trim_name(candidate: str) -> str:
     return " ".join(words)
 
 
-def redact(text: str) -> str:
+def redact(text: str, names: Iterable[str] = ()) -> str:
     """``text`` with personal data replaced by [NAME], [EMAIL], [PHONE], [ADDRESS], [POSTCODE],
-    [REF] and [URL]."""
+    [REF] and [URL]. ``names`` are names known to be in it (a sender's display name, say): each
+    of their words is redacted wherever it appears, as a name found from its context is."""
     if not text:
         return text
     out = text
     out = _sub_all(PLACEHOLDERS["url"], "[URL]", out)
     out = _sub_all(PLACEHOLDERS["email"], "[EMAIL]", out)
     out = _sub_all(PLACEHOLDERS["postcode"], "[POSTCODE]", out)
+    out = _sub_all(_PHONE_EXTRA, "[PHONE]", out)  # the longer forms first (0044 161 496 0000)
     out = _sub_all(PLACEHOLDERS["phone"], "[PHONE]", out)
-    out = _sub_all(_PHONE_EXTRA, "[PHONE]", out)
     out = _REF_EXTRA.sub(lambda m: _keep_label(m.group(0)), out)
     out = _sub_all(PLACEHOLDERS["ref"], "[REF]", out)
     out = _redact_addresses(out)
-    return _redact_names(out)
+    known = {w.strip(".,") for name in names for w in name.split()}
+    return _redact_names(out, {w for w in known if len(w) > 1 and w.lower() not in _NOT_NAMES})
 
 
 def _keep_label(match: str) -> str:
@@ -191,8 +202,8 @@ def _redact_addresses(text: str) -> str:
     return text
 
 
-def _redact_names(text: str) -> str:
-    found: set[str] = set()
+def _redact_names(text: str, known: set[str] | None = None) -> str:
+    found: set[str] = set(known or ())
 
     def replace(m: re.Match[str]) -> str:
         name = _trim_name(m.group("name"))

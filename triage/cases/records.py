@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from triage.cases.history import Contact, Event, breaches, check_event, clock, contact_flags, stage_of
 from triage.cases.rules import CaseRules
@@ -41,6 +41,46 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# Statements on the linking path are built once: linking runs for every message, and building a
+# statement costs more than SQLite takes to run it.
+_MERGED_INTO = select(cases.c.merged_into).where(cases.c.id == bindparam("pk"))
+_THREAD = (
+    select(messages.c.message_id, messages.c.id, case_messages.c.case_pk)
+    .join(case_messages, case_messages.c.message_pk == messages.c.id)
+    .where(messages.c.message_id.in_(bindparam("ids", expanding=True)))
+)
+_REFERENCE = (
+    select(case_refs.c.ref, case_refs.c.case_pk)
+    .where(case_refs.c.ref.in_(bindparam("refs", expanding=True)))
+    .order_by(case_refs.c.case_pk.desc())
+)
+_RESIDENT = (
+    select(cases.c.id, cases.c.themes, cases.c.last_contact_at)
+    .where(
+        cases.c.resident == bindparam("resident"), cases.c.merged_into.is_(None), cases.c.last_contact_at >= bindparam("since")
+    )
+    .order_by(cases.c.last_contact_at.desc(), cases.c.id.desc())
+)
+_CONTACTS = (
+    select(
+        messages.c.id,
+        messages.c.received_at,
+        messages.c.subject,
+        classifications.c.kind,
+        classifications.c.dissatisfied,
+        classifications.c.themes,
+    )
+    .join(case_messages, case_messages.c.message_pk == messages.c.id)
+    .outerjoin(classifications, classifications.c.message_pk == messages.c.id)
+    .where(case_messages.c.case_pk == bindparam("pk"), messages.c.automated.is_(None), case_messages.c.from_landlord.is_(False))
+    .order_by(messages.c.received_at, messages.c.id, classifications.c.id)
+)
+_EVENTS = select(case_events).where(case_events.c.case_pk == bindparam("pk")).order_by(case_events.c.id)
+_CASE_REFS = select(case_refs.c.ref).where(case_refs.c.case_pk == bindparam("pk"))
+_UPDATE_CASE = update(cases).where(cases.c.id == bindparam("pk"))
+_INSERT = {t.name: insert(t) for t in (cases, case_events, case_messages, case_refs)}
+
+
 def resident_key(msg: dict[str, Any]) -> str:
     """Who wrote: the sender address, or the survey respondent's reference."""
     if msg.get("channel") == "survey":
@@ -53,7 +93,7 @@ def live_case(conn: Connection, case_pk: int) -> int:
     seen = set()
     while case_pk not in seen:
         seen.add(case_pk)
-        into = conn.scalar(select(cases.c.merged_into).where(cases.c.id == case_pk))
+        into = conn.scalar(_MERGED_INTO, {"pk": case_pk})
         if into is None:
             return case_pk
         case_pk = into
@@ -64,11 +104,7 @@ def _by_thread(conn: Connection, msg: dict[str, Any]) -> Link | None:
     ids = [i for i in [msg.get("in_reply_to"), *reversed(msg.get("references") or [])] if i]
     if not ids:
         return None
-    rows = conn.execute(
-        select(messages.c.message_id, messages.c.id, case_messages.c.case_pk)
-        .join(case_messages, case_messages.c.message_pk == messages.c.id)
-        .where(messages.c.message_id.in_(ids))
-    ).all()
+    rows = conn.execute(_THREAD, {"ids": ids}).all()
     found = {r.message_id: r for r in rows}
     for i in ids:
         if i in found:
@@ -85,11 +121,7 @@ def _references(msg: dict[str, Any], rules: CaseRules) -> list[tuple[str, str]]:
 def _by_reference(conn: Connection, refs: list[tuple[str, str]]) -> Link | None:
     if not refs:
         return None
-    rows = conn.execute(
-        select(case_refs.c.ref, case_refs.c.case_pk)
-        .where(case_refs.c.ref.in_([r for r, _ in refs]))
-        .order_by(case_refs.c.case_pk.desc())
-    ).all()
+    rows = conn.execute(_REFERENCE, {"refs": [r for r, _ in refs]}).all()
     by_ref = {}
     for r in rows:
         by_ref.setdefault(r.ref, r.case_pk)
@@ -106,11 +138,7 @@ def _by_resident(conn: Connection, msg: dict[str, Any], kind: str, themes: list[
     if not resident or not themes or kind not in RESIDENT_LINK_KINDS or msg.get("automated") or received is None:
         return None
     since = received - timedelta(days=rules.window_days)
-    rows = conn.execute(
-        select(cases.c.id, cases.c.themes, cases.c.last_contact_at)
-        .where(cases.c.resident == resident, cases.c.merged_into.is_(None), cases.c.last_contact_at >= since)
-        .order_by(cases.c.last_contact_at.desc(), cases.c.id.desc())
-    ).all()
+    rows = conn.execute(_RESIDENT, {"resident": resident, "since": since}).all()
     for r in rows:
         shared = sorted(set(themes) & set(r.themes or []))
         if shared:
@@ -127,20 +155,7 @@ def _by_resident(conn: Connection, msg: dict[str, Any], kind: str, themes: list[
 def _contacts_and_themes(conn: Connection, case_pk: int) -> tuple[list[Contact], set[str]]:
     """The case's resident contacts (not automatic mail, not the landlord's own), with whether
     each one's latest classification reads as a complaint, and the themes they carry. One query."""
-    rows = conn.execute(
-        select(
-            messages.c.id,
-            messages.c.received_at,
-            messages.c.subject,
-            classifications.c.kind,
-            classifications.c.dissatisfied,
-            classifications.c.themes,
-        )
-        .join(case_messages, case_messages.c.message_pk == messages.c.id)
-        .outerjoin(classifications, classifications.c.message_pk == messages.c.id)
-        .where(case_messages.c.case_pk == case_pk, messages.c.automated.is_(None), case_messages.c.from_landlord.is_(False))
-        .order_by(messages.c.received_at, messages.c.id, classifications.c.id)
-    ).all()
+    rows = conn.execute(_CONTACTS, {"pk": case_pk}).all()
     latest = {r.id: r for r in rows}  # ordered by classification id: the last one wins
     themes: set[str] = set()
     people = []
@@ -155,7 +170,7 @@ def contacts(conn: Connection, case_pk: int) -> list[Contact]:
 
 
 def events(conn: Connection, case_pk: int) -> list[Event]:
-    rows = conn.execute(select(case_events).where(case_events.c.case_pk == case_pk).order_by(case_events.c.id)).mappings()
+    rows = conn.execute(_EVENTS, {"pk": case_pk}).mappings()
     return [
         Event(
             r["event"],
@@ -174,7 +189,8 @@ def events(conn: Connection, case_pk: int) -> list[Event]:
 
 def _insert_event(conn: Connection, case_pk: int, e: Event) -> int:
     return conn.execute(
-        insert(case_events).values(
+        _INSERT["case_events"],
+        dict(
             case_pk=case_pk,
             event=e.event,
             stage=e.stage,
@@ -185,7 +201,7 @@ def _insert_event(conn: Connection, case_pk: int, e: Event) -> int:
             message_pk=e.message_pk,
             recorded_at=_now(),
             recorded_by=e.recorded_by,
-        )
+        ),
     ).inserted_primary_key[0]
 
 
@@ -199,9 +215,9 @@ def _write_case(conn: Connection, case_pk: int, evs: list[Event], people: list[C
     due_date, due_what = clock(evs, people, nation)
     dates = [c.received for c in people if c.received]
     conn.execute(
-        update(cases)
-        .where(cases.c.id == case_pk)
-        .values(
+        _UPDATE_CASE,
+        dict(
+            pk=case_pk,
             stage=stage_of(evs),
             themes=sorted(themes),
             due_date=due_date,
@@ -210,7 +226,7 @@ def _write_case(conn: Connection, case_pk: int, evs: list[Event], people: list[C
             opened_at=min(dates) if dates else None,
             last_contact_at=max(dates) if dates else None,
             updated_at=_now(),
-        )
+        ),
     )
 
 
@@ -252,7 +268,8 @@ def link_message(
         if kind not in OPENS_CASE or not is_contact:
             return None
         case_pk = conn.execute(
-            insert(cases).values(
+            _INSERT["cases"],
+            dict(
                 resident="" if kind == "mp_enquiry" else resident_key(msg),
                 title=(msg.get("subject") or "")[:200],
                 stage="none",
@@ -260,7 +277,7 @@ def link_message(
                 opened_at=received,
                 last_contact_at=received,
                 updated_at=_now(),
-            )
+            ),
         ).inserted_primary_key[0]
         link = Link(case_pk, "new", "no earlier message of its thread, reference or resident and theme")
         stage = _opening_stage(msg, kind, on_register)
@@ -282,7 +299,8 @@ def link_message(
         if is_contact:
             link.flags = contact_flags(evs, people, new, rules, label(link.case_pk), nation)
     conn.execute(
-        insert(case_messages).values(
+        _INSERT["case_messages"],
+        dict(
             message_pk=msg["id"],
             case_pk=link.case_pk,
             rule=link.rule,
@@ -290,13 +308,13 @@ def link_message(
             from_landlord=from_landlord,
             linked_at=_now(),
             linked_by="triage",
-        )
+        ),
     )
     if refs:
-        known = {r for (r,) in conn.execute(select(case_refs.c.ref).where(case_refs.c.case_pk == link.case_pk))}
+        known = {r for (r,) in conn.execute(_CASE_REFS, {"pk": link.case_pk})}
         for ref, _ in refs:
             if ref not in known:
-                conn.execute(insert(case_refs).values(case_pk=link.case_pk, ref=ref))
+                conn.execute(_INSERT["case_refs"], {"case_pk": link.case_pk, "ref": ref})
     if is_contact:
         people.append(new)
         case_themes.update(themes)

@@ -113,8 +113,12 @@ def _by_thread(conn: Connection, msg: dict[str, Any]) -> Link | None:
     return None
 
 
+QUOTED_CHARS = 3000  # of the quoted thread, the latest reply or two: where a reference we sent would be
+
+
 def _references(msg: dict[str, Any], rules: CaseRules) -> list[tuple[str, str]]:
-    text = "\n".join([msg.get("subject") or "", msg.get("body_new") or "", msg.get("body_quoted") or ""])
+    quoted = (msg.get("body_quoted") or "")[:QUOTED_CHARS]
+    text = "\n".join([msg.get("subject") or "", msg.get("body_new") or "", quoted])
     return rules.references(text)
 
 

@@ -200,7 +200,8 @@ def outcome_from_row(row: dict[str, object], learning_map: LearningMap, where: s
 def read_log(path: Path, learning_map: LearningMap) -> tuple[list[tuple[int, Outcome]], list[dict[str, Any]]]:
     """The outcomes a log file holds (with their row numbers), and its bad rows."""
     header, rows = read_rows(path)
-    for role in sorted(learning_map.required_roles()):
+    required = learning_map.required_roles()
+    for role in (r for r in LearningColumns.model_fields if r in required):
         column = getattr(learning_map.columns, role)
         if column not in header:
             raise LogColumnError(str(path), column, role, [h for h in header if h])

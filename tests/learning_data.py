@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, insert
 
+from triage.cases.rules import normalise_reference
 from triage.store.schema import case_events, case_refs, cases
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -26,7 +27,7 @@ def make_case(
         insert(cases).values(resident="r@example.com", stage=stage, themes=themes, merged_into=merged_into, updated_at=NOW)
     ).inserted_primary_key[0]
     for ref in refs:
-        conn.execute(insert(case_refs).values(case_pk=pk, ref=ref))
+        conn.execute(insert(case_refs).values(case_pk=pk, ref=normalise_reference(ref)))
     for event, event_stage, on in events:
         conn.execute(
             insert(case_events).values(case_pk=pk, event=event, stage=event_stage, on=on, recorded_at=NOW, recorded_by="test")

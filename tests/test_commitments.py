@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from learning_data import DATA, make_case, the_cases
 from sqlalchemy import insert
 
-from triage.cli import LEARNING_NATIONS, cli
+from triage.cli import cli
 from triage.errors import InputError
 from triage.learning import (
     CLOSED_WITHOUT_EVIDENCE,
@@ -25,7 +25,6 @@ from triage.learning import (
     overdue_for_case,
 )
 from triage.learning.commitments import effective_due, get_commitment
-from triage.route.deadlines import NATIONS
 from triage.store.db import Store
 from triage.store.schema import case_events
 
@@ -117,13 +116,9 @@ def test_a_merged_case_takes_its_commitments_to_the_case_it_joined(sqlite_store:
         add_commitment(sqlite_store, 99, "Visit", "inspection", due=date(2026, 11, 20), by="jo")
 
 
-def test_the_cli_nations_are_the_deadlines_nations() -> None:
-    assert set(LEARNING_NATIONS) == set(NATIONS)
-
-
 # -- CLI -------------------------------------------------------------------------------------
 def invoke(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, env={"TRIAGE_USER": "jo"})
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -137,7 +132,7 @@ def db(tmp_path: Path) -> str:
 
 def test_cli_commitment_add_list_done(db: str) -> None:
     code, out, _ = invoke("commitment", "add", "--case", "1", "--what", "Replace the back door", "--kind", "repair",
-                          "--owner", "Repairs and Maintenance", "--within", "10", "--store", db)  # fmt: skip
+                          "--owner", "Repairs and Maintenance", "--within", "10", "--store", db, "--by", "jo")  # fmt: skip
     assert code == 0
     assert out == "Recorded commitment 1 on case 1: repair, due Fri 30 Oct 2026; made in the response of 16 Oct 2026.\n"
     code, out, _ = invoke("commitment", "list", "--overdue", "--today", "2026-11-02", "--store", db)
@@ -147,21 +142,23 @@ def test_cli_commitment_add_list_done(db: str) -> None:
     ]
     code, out, _ = invoke("commitment", "list", "--overdue", "--today", "2026-10-31", "--store", db)
     assert out == "No commitments match.\n"
-    code, _, err = invoke("commitment", "done", "1", "--store", db)
+    code, _, err = invoke("commitment", "done", "1", "--store", db, "--by", "jo")
     assert code == 1 and err.startswith("Error: say how it is known to be done")
-    code, out, _ = invoke("commitment", "done", "1", "--no-evidence", "--on", "2026-11-03", "--store", db)
+    code, out, _ = invoke("commitment", "done", "1", "--no-evidence", "--on", "2026-11-03", "--store", db, "--by", "jo")
     assert out == "Commitment 1 done on 03 Nov 2026; flagged: closed without evidence of completion.\n"
     code, out, _ = invoke("commitment", "list", "--no-evidence", "--json", "--store", db)
     record = json.loads(out)
     assert record["flags"] == [CLOSED_WITHOUT_EVIDENCE] and record["closed_by"] == "jo" and record["case"] == 1
-    code, _, err = invoke("commitment", "add", "--case", "2", "--what", "x", "--kind", "repair", "--within", "5", "--store", db)
+    code, _, err = invoke(
+        "commitment", "add", "--case", "2", "--what", "x", "--kind", "repair", "--within", "5", "--store", db, "--by", "jo"
+    )
     assert code == 1 and "case 2 has no response recorded" in err
 
 
 def test_cli_learning_add_list_done_drop(db: str) -> None:
     code, out, _ = invoke("learning", "add", "--case", "1", "--case", "NOPE-1", "--risk", "red", "--area", "repairs and maintenance",
                           "--theme", "Damp and mould", "--description", "Mould reports closed without an inspection",
-                          "--identified", "2026-11-02", "--target", "2026-11-30", "--store", db)  # fmt: skip
+                          "--identified", "2026-11-02", "--target", "2026-11-30", "--store", db, "--by", "jo")  # fmt: skip
     assert code == 0
     assert out.splitlines() == [
         "Recorded learning outcome LO-0001 (red).",
@@ -173,11 +170,13 @@ def test_cli_learning_add_list_done_drop(db: str) -> None:
         "LO-0001", "red", "open", "target", "30", "Nov", "2026", "PAST", "Repairs", "and", "Maintenance", "damp_mould",
         "cases", "1,", "NOPE-1", "(no", "case)",
     ]  # fmt: skip
-    code, _, err = invoke("learning", "add", "--risk", "red", "--theme", "gardening", "--description", "x", "--store", db)
+    code, _, err = invoke(
+        "learning", "add", "--risk", "red", "--theme", "gardening", "--description", "x", "--store", db, "--by", "jo"
+    )
     assert code == 1 and "--theme 'gardening' is not one of triage's themes" in err
-    code, out, _ = invoke("learning", "done", "LO-0001", "--on", "2026-12-02", "--store", db)
+    code, out, _ = invoke("learning", "done", "LO-0001", "--on", "2026-12-02", "--store", db, "--by", "jo")
     assert out == "Learning outcome LO-0001 implemented on 02 Dec 2026.\n"
-    code, _, err = invoke("learning", "drop", "1", "--reason", "no", "--store", db)
+    code, _, err = invoke("learning", "drop", "1", "--reason", "no", "--store", db, "--by", "jo")
     assert code == 1 and "already implemented" in err
     code, out, _ = invoke("learning", "list", "--status", "implemented", "--json", "--store", db)
     assert json.loads(out)["implemented"] == "2026-12-02"
@@ -186,20 +185,41 @@ def test_cli_learning_add_list_done_drop(db: str) -> None:
 def test_cli_learning_import_reports_bad_rows_and_keeps_them_then_exports(db: str, tmp_path: Path) -> None:
     log = tmp_path / "log.csv"
     log.write_text((DATA / "learning-log-bad.csv").read_text())
-    code, out, _ = invoke("learning", "import", str(log), "--store", db)
+    code, out, _ = invoke("learning", "import", str(log), "--store", db, "--by", "jo")
     lines = out.splitlines()
     assert code == 0 and lines[0] == f"{log}: 2 added, 0 updated, 0 unchanged, 7 not imported."
     assert lines[1] == "  row 3 (LO-202): no risk rating (red, amber or green)"
     assert lines[-1] == f"Rows not imported are kept in {tmp_path / 'log-rejected.csv'}: correct them there and import that file."
     assert (tmp_path / "log-rejected.csv").read_text().count("\n") == 8
-    code, out, _ = invoke("learning", "import", str(log), "--store", db, "--json")
+    code, out, _ = invoke("learning", "import", str(log), "--store", db, "--json", "--by", "jo")
     assert json.loads(out)["unchanged"] == 2
     code, out, _ = invoke("learning", "export", str(tmp_path / "out.xlsx"), "--store", db)
     assert out == f"Written 2 learning outcomes to {tmp_path / 'out.xlsx'}.\n"
     with Store(db) as store:
         assert [c.case_pk for c in get_outcome(store, "LO-201").cases] == [1]
     code, out, _ = invoke("learning", "import", str(DATA / "learning-log-other.csv"), "--map", str(DATA / "learning-map.toml"),
-                          "--store", db)  # fmt: skip
+                          "--store", db, "--by", "jo")  # fmt: skip
     assert code == 0 and "3 added" in out
-    code, _, err = invoke("learning", "import", str(tmp_path / "nope.csv"), "--store", db)
+    code, _, err = invoke("learning", "import", str(tmp_path / "nope.csv"), "--store", db, "--by", "jo")
     assert code == 1 and err == f"Error: {tmp_path / 'nope.csv'}: no such learning log file.\n"
+
+
+def test_case_show_shows_an_overdue_commitment_and_the_cases_learning(db: str) -> None:
+    invoke("commitment", "add", "--case", "1", "--what", "Replace the back door", "--kind", "repair", "--due", "2026-10-30",
+           "--store", db, "--by", "jo")  # fmt: skip
+    invoke("learning", "add", "--case", "CMP 1001", "--risk", "amber", "--description", "Door repairs not followed up",
+           "--store", db, "--by", "jo")  # fmt: skip
+    code, out, _ = invoke("case", "show", "1", "--today", "2026-11-03", "--store", db)
+    assert code == 0
+    lines = out.splitlines()
+    start = lines.index("Commitments:")
+    assert lines[start:] == [
+        "Commitments:",
+        "  #1     case 1      open       due Fri 30 Oct 2026  repair     -                        Replace the back door",
+        "         OVERDUE BY 2 WORKING DAYS (DUE FRI 30 OCT 2026)",
+        "Learning outcomes:",
+        "  LO-0001 amber open: Door repairs not followed up",
+    ]
+    code, out, _ = invoke("case", "show", "1", "--today", "2026-10-30", "--store", db, "--json")
+    shown = json.loads(out)
+    assert shown["commitments"][0]["overdue"] is False and shown["learning_outcomes"][0]["reference"] == "LO-0001"

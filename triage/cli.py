@@ -588,7 +588,8 @@ def case_list(
 @click.option("--json", "as_json", is_flag=True, help="Print the case as one JSON object.")
 @friendly_errors
 def case_show(case_id: int, store: str, nation: str, today: Any, as_json: bool) -> None:
-    """Show a case: its messages and why each is linked, its events, next deadline and flags.
+    """Show a case: its messages and why each is linked, its events, next deadline and flags,
+    the commitments its responses made (overdue ones flagged) and its learning outcomes.
 
     Example:
 
@@ -602,10 +603,14 @@ def case_show(case_id: int, store: str, nation: str, today: Any, as_json: bool) 
 
     with Store(store) as db:
         data = get_case(db, case_id, today.date() if today else None, nation)
+        if data is not None:
+            promised, learnt = _case_learning(db, case_id)
     if data is None:
         raise TriageError(f"there is no case #{case_id}. List cases with: triage case list")
+    day = _day(today)
     if as_json:
-        click.echo(json.dumps({**data, "events": [asdict(e) for e in data["events"]]}, default=str))
+        extra = {"commitments": [c.as_dict(day, nation) for c in promised], "learning_outcomes": [o.as_dict() for o in learnt]}
+        click.echo(json.dumps({**data, "events": [asdict(e) for e in data["events"]], **extra}, default=str))
         return
     merged = f" (merged into case #{data['merged_into']})" if data["merged_into"] else ""
     click.echo(f"case #{case_id}{merged}: {data['title']}")
@@ -631,6 +636,7 @@ def case_show(case_id: int, store: str, nation: str, today: Any, as_json: bool) 
         click.echo(f"Flag {f['rule']} (Code {f['code']}): {f['reason']}")
         for line in f["evidence"]:
             click.echo(f"    {line}")
+    _echo_case_learning(promised, learnt, day, nation)
 
 
 @case.command("event")
@@ -746,27 +752,46 @@ def case_merge(into: int, other: int, by: str, store: str, nation: str) -> None:
         merge_cases(db, into, other, by, nation)
     click.echo(f"case #{other} merged into case #{into}.")
 
+
 # -- learning ------------------------------------------------------------------------------
-by_option = click.option("--by", default=None, help="Who is recording this (default: $TRIAGE_USER, or your login name).")
+by_option = click.option("--by", "by", required=True, help="Who is recording it.")
 today_option = click.option("--today", type=date_type, default=None, help="Treat this date as today (for reports and tests).")
-
-
-def _who(by: str | None) -> str:
-    import getpass
-    import os
-
-    if by:
-        return by
-    try:
-        return os.environ.get("TRIAGE_USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _day(value: Any) -> Any:
     from datetime import date
 
     return value.date() if value else date.today()
+
+
+def _commitment_lines(c: Any, day: Any, nation: str) -> list[str]:
+    lines = [
+        f"#{c.id:<5} case {c.case_pk:<6} {c.status:<10} due {c.due:%a %d %b %Y}  {c.kind:<10} {c.owner or '-':<24} {c.what[:60]}"
+    ]
+    if flags := "; ".join(c.flags(day, nation)):
+        lines.append(f"       {flags.upper() if c.overdue(day, nation) else flags}")
+    if not c.tracked:
+        lines.append("       not tracked: no response recorded on the case yet")
+    return lines
+
+
+def _case_learning(db: Any, case_id: int) -> tuple[list[Any], list[Any]]:
+    """A case's commitments and learning outcomes, for ``triage case show``."""
+    from triage.learning import list_commitments, list_outcomes
+
+    return list_commitments(db, case_pk=case_id), list_outcomes(db, case_pk=case_id)
+
+
+def _echo_case_learning(promised: list[Any], learnt: list[Any], day: Any, nation: str) -> None:
+    if promised:
+        click.echo("Commitments:")
+        for c in promised:
+            for line in _commitment_lines(c, day, nation):
+                click.echo(f"  {line}")
+    if learnt:
+        click.echo("Learning outcomes:")
+        for o in learnt:
+            click.echo(f"  {o.reference} {o.risk} {o.status}: {o.description[:80]}")
 
 
 def _outcome_line(o: Any, today: Any) -> str:
@@ -826,13 +851,13 @@ def learning_add(
     case_refs: tuple[str, ...],
     reference: str,
     store: str,
-    by: str | None,
+    by: str,
 ) -> None:
     """Record a learning outcome against one or more cases.
 
     Example:
 
-        triage learning add --case 12 --case CMP-10417 --risk red --area "Repairs and Maintenance" --theme damp_mould --description "Mould reports closed without an inspection" --action "Inspect every mould report within 10 working days" --action-type process --target 2027-01-29
+        triage learning add --case 12 --case CMP-10417 --risk red --area "Repairs and Maintenance" --theme damp_mould --description "Mould reports closed without an inspection" --action "Inspect every mould report within 10 working days" --action-type process --target 2027-01-29 --by "J Okafor"
     """
     from triage.learning.records import CaseLink, Outcome, add_outcome, normalise_area, normalise_theme
     from triage.store.db import Store
@@ -855,7 +880,7 @@ def learning_add(
         reference=reference.strip(),
     )
     with Store(store) as db:
-        stored = add_outcome(db, outcome, _who(by))
+        stored = add_outcome(db, outcome, by)
     click.echo(f"Recorded learning outcome {stored.reference} ({stored.risk}).")
     for link in stored.cases:
         click.echo(
@@ -909,18 +934,18 @@ def learning_list(
 @store_option
 @by_option
 @friendly_errors
-def learning_done(outcome: str, on: Any, store: str, by: str | None) -> None:
+def learning_done(outcome: str, on: Any, store: str, by: str) -> None:
     """Mark a learning outcome implemented (by its reference or number).
 
     Example:
 
-        triage learning done LO-0003 --on 2027-01-20
+        triage learning done LO-0003 --on 2027-01-20 --by "J Okafor"
     """
     from triage.learning.records import mark_implemented
     from triage.store.db import Store
 
     with Store(store) as db:
-        done = mark_implemented(db, outcome, _day(on), _who(by))
+        done = mark_implemented(db, outcome, _day(on), by)
     click.echo(f"Learning outcome {done.reference} implemented on {done.implemented:%d %b %Y}.")
 
 
@@ -931,18 +956,18 @@ def learning_done(outcome: str, on: Any, store: str, by: str | None) -> None:
 @store_option
 @by_option
 @friendly_errors
-def learning_drop(outcome: str, reason: str, on: Any, store: str, by: str | None) -> None:
+def learning_drop(outcome: str, reason: str, on: Any, store: str, by: str) -> None:
     """Drop a learning outcome that will not be done, with the reason.
 
     Example:
 
-        triage learning drop LO-0004 --reason "Superseded by the new repairs policy (LO-0007)"
+        triage learning drop LO-0004 --reason "Superseded by the new repairs policy (LO-0007)" --by "J Okafor"
     """
     from triage.learning.records import drop_outcome
     from triage.store.db import Store
 
     with Store(store) as db:
-        dropped = drop_outcome(db, outcome, reason, _day(on), _who(by))
+        dropped = drop_outcome(db, outcome, reason, _day(on), by)
     click.echo(f"Learning outcome {dropped.reference} dropped: {dropped.dropped_reason}")
 
 
@@ -959,9 +984,7 @@ def learning_drop(outcome: str, reason: str, on: Any, store: str, by: str | None
 @by_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
 @friendly_errors
-def learning_import(
-    log_file: Path, map_file: Path | None, rejects: Path | None, store: str, by: str | None, as_json: bool
-) -> None:
+def learning_import(log_file: Path, map_file: Path | None, rejects: Path | None, store: str, by: str, as_json: bool) -> None:
     """Import a landlord's learning log (CSV or XLSX); importing it again updates it.
 
     Default columns: reference, cases, description, action, action_type, service_area, theme,
@@ -970,7 +993,7 @@ def learning_import(
 
     Example:
 
-        triage learning import learning-log-2026.xlsx --map pipelines/learning-map.toml
+        triage learning import learning-log-2026.xlsx --map pipelines/learning-map.toml --by "J Okafor"
     """
     from triage.learning.io import header_of, import_log, load_map, write_rejects
     from triage.store.db import Store
@@ -979,7 +1002,7 @@ def learning_import(
         raise TriageError(f"{log_file}: no such learning log file.")
     learning_map = load_map(map_file)
     with Store(store) as db, db.transaction() as conn:
-        result = import_log(conn, log_file, learning_map, _who(by))
+        result = import_log(conn, log_file, learning_map, by)
     if result.bad_rows:
         rejects = rejects or log_file.with_name(f"{log_file.stem}-rejected.csv")
         write_rejects(result, rejects, header_of(log_file))
@@ -1055,13 +1078,13 @@ def commitment_add(
     made_on: Any,
     nation: str,
     store: str,
-    by: str | None,
+    by: str,
 ) -> None:
     """Record a commitment made in a complaint response, with its owner and due date.
 
     Example:
 
-        triage commitment add --case 12 --what "Replace the back door" --kind repair --owner "Repairs and Maintenance" --within 10
+        triage commitment add --case 12 --what "Replace the back door" --kind repair --owner "Repairs and Maintenance" --within 10 --by "J Okafor"
     """
     from triage.learning.commitments import add_commitment
     from triage.store.db import Store
@@ -1076,7 +1099,7 @@ def commitment_add(
             due=due.date() if due else None,
             within=within,
             made_on=made_on.date() if made_on else None,
-            by=_who(by),
+            by=by,
             nation=nation,
         )
     tracked = f"made in the response of {c.made_on:%d %b %Y}" if c.made_on else "not tracked until a response is recorded"
@@ -1116,14 +1139,8 @@ def commitment_list(
         if as_json:
             click.echo(json.dumps(c.as_dict(day, nation)))
             continue
-        flags = "; ".join(c.flags(day, nation))
-        click.echo(
-            f"#{c.id:<5} case {c.case_pk:<6} {c.status:<10} due {c.due:%a %d %b %Y}  {c.kind:<10} {c.owner or '-':<24} {c.what[:60]}"
-        )
-        if flags:
-            click.echo(f"       {flags.upper() if c.overdue(day, nation) else flags}")
-        if not c.tracked:
-            click.echo("       not tracked: no response recorded on the case yet")
+        for line in _commitment_lines(c, day, nation):
+            click.echo(line)
     if not found and not as_json:
         click.echo("No commitments match.")
 
@@ -1138,18 +1155,18 @@ def commitment_list(
 @store_option
 @by_option
 @friendly_errors
-def commitment_done(commitment_id: int, evidence: str, no_evidence: bool, on: Any, store: str, by: str | None) -> None:
+def commitment_done(commitment_id: int, evidence: str, no_evidence: bool, on: Any, store: str, by: str) -> None:
     """Mark a commitment done, with evidence of completion (or --no-evidence, which is flagged).
 
     Example:
 
-        triage commitment done 7 --evidence "Job 44812 completed 14 Jan, photos on file"
+        triage commitment done 7 --evidence "Job 44812 completed 14 Jan, photos on file" --by "J Okafor"
     """
     from triage.learning.commitments import close_commitment
     from triage.store.db import Store
 
     with Store(store) as db:
-        c = close_commitment(db, commitment_id, _day(on), evidence=evidence, no_evidence=no_evidence, by=_who(by))
+        c = close_commitment(db, commitment_id, _day(on), evidence=evidence, no_evidence=no_evidence, by=by)
     click.echo(
         f"Commitment {c.id} done on {c.done_on:%d %b %Y}"
         + (f": {c.evidence}" if c.evidence else "; flagged: closed without evidence of completion.")
@@ -1162,18 +1179,18 @@ def commitment_done(commitment_id: int, evidence: str, no_evidence: bool, on: An
 @store_option
 @by_option
 @friendly_errors
-def commitment_cancel(commitment_id: int, reason: str, store: str, by: str | None) -> None:
+def commitment_cancel(commitment_id: int, reason: str, store: str, by: str) -> None:
     """Cancel a commitment that no longer applies, with the reason.
 
     Example:
 
-        triage commitment cancel 7 --reason "Resident moved out; the new tenancy has its own repair order"
+        triage commitment cancel 7 --reason "Resident moved out; the new tenancy has its own repair order" --by "J Okafor"
     """
     from triage.learning.commitments import cancel_commitment
     from triage.store.db import Store
 
     with Store(store) as db:
-        c = cancel_commitment(db, commitment_id, reason, by=_who(by))
+        c = cancel_commitment(db, commitment_id, reason, by=by)
     click.echo(f"Commitment {c.id} cancelled: {c.cancelled_reason}")
 
 

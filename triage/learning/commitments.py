@@ -105,18 +105,12 @@ def _now() -> datetime:
 
 
 def live_case(conn: Connection, case_pk: int) -> int:
-    """The case itself, or the case it was merged into; InputError when there is none."""
-    seen: set[int] = set()
-    pk: int | None = case_pk
-    while pk is not None and pk not in seen:
-        seen.add(pk)
-        row = conn.execute(select(cases.c.id, cases.c.merged_into).where(cases.c.id == pk)).first()
-        if row is None:
-            raise InputError(f"there is no case {case_pk}; `triage case list` shows them.")
-        if row.merged_into is None:
-            return pk
-        pk = row.merged_into
-    raise InputError(f"case {case_pk} is merged into a loop of cases; fix the merge first.")
+    """The case itself, or the case it was merged into; InputError when there is no such case."""
+    from triage.cases.records import live_case as follow_merges
+
+    if conn.scalar(select(cases.c.id).where(cases.c.id == case_pk)) is None:
+        raise InputError(f"there is no case {case_pk}; `triage case list` shows them.")
+    return follow_merges(conn, case_pk)
 
 
 def _latest_response(conn: Connection, case_pk: int) -> date | None:

@@ -149,32 +149,20 @@ def problems(o: Outcome) -> list[str]:
 
 
 # -- cases ---------------------------------------------------------------------------------
-def normalise_ref(text: str) -> str:
-    """A case reference as case_refs holds it: upper case, no spaces."""
-    return re.sub(r"\s+", "", text).upper()
-
-
 def resolve_case(conn: Connection, text: str) -> int | None:
-    """The case a reference names: a case_refs match first, then a case id ("12" or "#12");
-    a merged case resolves to the case it was merged into. None when nothing matches."""
-    ref = normalise_ref(text)
+    """The case a reference names: a case reference first (matched as ``triage.cases`` stores
+    them), then a case id ("12" or "#12"); a merged case resolves to the case it was merged
+    into. None when nothing matches."""
+    from triage.cases.records import live_case
+    from triage.cases.rules import normalise_reference
+
+    ref = normalise_reference(text)
     if not ref:
         return None
     pk = conn.scalar(select(case_refs.c.case_pk).where(case_refs.c.ref == ref).order_by(case_refs.c.case_pk).limit(1))
     if pk is None and ref.lstrip("#").isdigit():
         pk = conn.scalar(select(cases.c.id).where(cases.c.id == int(ref.lstrip("#"))))
-    seen: set[int] = set()
-    while pk is not None and pk not in seen:
-        seen.add(pk)
-        merged = conn.scalar(select(cases.c.merged_into).where(cases.c.id == pk))
-        if merged is None:
-            break
-        pk = merged
-    return pk
-
-
-def case_exists(conn: Connection, case_pk: int) -> bool:
-    return conn.scalar(select(cases.c.id).where(cases.c.id == case_pk)) is not None
+    return None if pk is None else live_case(conn, pk)
 
 
 # -- writing -------------------------------------------------------------------------------

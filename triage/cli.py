@@ -1014,8 +1014,12 @@ def learning_import(log_file: Path, map_file: Path | None, rejects: Path | None,
     )
     for bad in result.bad_rows:
         click.echo(f"  row {bad['row']} ({bad['reference'] or 'no reference'}): {bad['reason']}")
-    for u in result.unmatched_cases:
+    for u in result.unmatched_cases[:10]:
         click.echo(f"  row {u['row']} ({u['reference']}): case {u['case']!r} matches no case; kept as given")
+    if len(result.unmatched_cases) > 10:
+        click.echo(
+            f"  ... and {len(result.unmatched_cases) - 10} more case references that match no case (--json lists them all)"
+        )
     if result.bad_rows:
         click.echo(f"Rows not imported are kept in {rejects}: correct them there and import that file.")
 

@@ -94,7 +94,7 @@ def test_themes_are_read_however_a_log_writes_them() -> None:
 
 
 def _stored(store: Store) -> list[dict[str, object]]:
-    return [{k: v for k, v in o.as_dict().items() if k not in ("id", "source_detail")} for o in list_outcomes(store)]
+    return [{k: v for k, v in o.as_dict().items() if k not in ("id", "source", "source_detail")} for o in list_outcomes(store)]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
@@ -103,15 +103,19 @@ def test_import_export_import_round_trips_with_the_default_columns(tmp_path: Pat
         result = import_log(conn, DATA / "learning-log.csv", load_map(None), "jo")
         assert (result.added, result.updated, result.unchanged, result.bad_rows) == (13, 0, 0, [])
     with Store(tmp_path / "a.db") as a:
+        add_outcome(a, _outcome(description="=1+1 is not a formula", cases=[CaseLink("CMP-1")]), "jo")
+        drop_outcome(a, "LO-0014", "Covered by LO-101", date(2026, 12, 3), "jo")
         export_log(list_outcomes(a), tmp_path / f"out{suffix}", load_map(None))
         before = _stored(a)
     with Store(tmp_path / "b.db") as b:
         with b.transaction() as conn:
             again = import_log(conn, tmp_path / f"out{suffix}", load_map(None), "jo")
-        assert (again.added, again.bad_rows) == (13, [])
+        assert (again.added, again.bad_rows) == (14, [])
         assert _stored(b) == before
     lo102 = next(o for o in before if o["reference"] == "LO-102")
     assert lo102["theme"] == "damp_mould" and lo102["implemented"] == "2026-12-10" and lo102["risk"] == "red"
+    lo14 = next(o for o in before if o["reference"] == "LO-0014")
+    assert (lo14["status"], lo14["dropped_on"], lo14["description"]) == ("dropped", "2026-12-03", "=1+1 is not a formula")
     lo103 = next(o for o in before if o["reference"] == "LO-103")
     assert lo103["service_area"] == "Repairs and Maintenance"  # as the routing table spells it
     if suffix == ".csv":
@@ -123,7 +127,7 @@ def test_importing_a_log_again_updates_it_and_adds_nothing(sqlite_store: Store, 
     with sqlite_store.transaction() as conn:
         import_log(conn, DATA / "learning-log.csv", load_map(None), "jo")
     text = (DATA / "learning-log.csv").read_text().replace("LO-103,4,Leak", "LO-103,4;CMP-1003,Leak")
-    text = text.replace("2026-12-01,open,,\nLO-104", "2026-12-01,implemented,2026-12-20,\nLO-104")
+    text = text.replace("2026-12-01,open,,,\nLO-104", "2026-12-01,implemented,2026-12-20,,\nLO-104")
     (tmp_path / "log.csv").write_text(text)
     with sqlite_store.transaction() as conn:
         result = import_log(conn, tmp_path / "log.csv", load_map(None), "sam")

@@ -988,7 +988,7 @@ def learning_import(log_file: Path, map_file: Path | None, rejects: Path | None,
     """Import a landlord's learning log (CSV or XLSX); importing it again updates it.
 
     Default columns: reference, cases, description, action, action_type, service_area, theme,
-    risk, identified, target_date, status, implemented, dropped_reason. Rows that cannot be
+    risk, identified, target_date, status, implemented, dropped_on, dropped_reason. Rows that cannot be
     imported are listed with their row numbers and kept in a rejects file to correct.
 
     Example:

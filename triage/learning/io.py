@@ -1,7 +1,7 @@
 """A landlord's learning log in and out, as CSV or XLSX.
 
 The default columns are ``reference, cases, description, action, action_type, service_area,
-theme, risk, identified, target_date, status, implemented, dropped_reason``; a map file (TOML)
+theme, risk, identified, target_date, status, implemented, dropped_on, dropped_reason``; a map file (TOML)
 names other columns and translates other words for the risk, status and action type::
 
     [columns]
@@ -64,6 +64,7 @@ class LearningColumns(BaseModel):
     target_date: str = "target_date"
     status: str = "status"
     implemented: str = "implemented"
+    dropped_on: str = "dropped_on"
     dropped_reason: str = "dropped_reason"
 
 
@@ -184,10 +185,11 @@ def outcome_from_row(row: dict[str, object], learning_map: LearningMap, where: s
         service_area=normalise_area(_text(cell("service_area"))),
         theme=theme if theme is not None else theme_text,
         risk=_choice(cell("risk"), values.risk, RISKS, ""),
-        identified=identified or date.min,
+        identified=identified or date.min,  # a placeholder: the row is already refused
         target_date=_date(cell("target_date"), "target date", found),
         status=_choice(cell("status"), values.status, OUTCOME_STATUSES, "open"),
         implemented=_date(cell("implemented"), "implemented", found),
+        dropped_on=_date(cell("dropped_on"), "dropped on", found),
         dropped_reason=_text(cell("dropped_reason")),
         cases=[CaseLink(ref) for ref in split_cases(_text(cell("cases")))],
         source="imported",
@@ -197,8 +199,8 @@ def outcome_from_row(row: dict[str, object], learning_map: LearningMap, where: s
     return outcome, found
 
 
-def read_log(path: Path, learning_map: LearningMap) -> tuple[list[tuple[int, Outcome]], list[dict[str, Any]]]:
-    """The outcomes a log file holds (with their row numbers), and its bad rows."""
+def read_log(path: Path, learning_map: LearningMap) -> tuple[list[tuple[int, Outcome, dict[str, object]]], list[dict[str, Any]]]:
+    """The outcomes a log file holds (with their row numbers and cells), and its bad rows."""
     header, rows = read_rows(path)
     required = learning_map.required_roles()
     for role in (r for r in LearningColumns.model_fields if r in required):
@@ -211,7 +213,7 @@ def read_log(path: Path, learning_map: LearningMap) -> tuple[list[tuple[int, Out
         if found:
             bad.append({"row": number, "reference": outcome.reference, "reason": "; ".join(found), "cells": row})
         else:
-            good.append((number, outcome))
+            good.append((number, outcome, row))
     return good, bad
 
 
@@ -221,14 +223,14 @@ def import_log(conn: Any, path: Path, learning_map: LearningMap, by: str) -> Imp
     good, bad = read_log(path, learning_map)
     result = ImportResult(str(path), bad_rows=bad)
     seen: dict[str, int] = {}
-    for number, outcome in good:
+    for number, outcome, cells in good:
         if outcome.reference in seen:
             result.bad_rows.append(
                 {
                     "row": number,
                     "reference": outcome.reference,
                     "reason": f"the same reference as row {seen[outcome.reference]}; give each outcome its own reference",
-                    "cells": {},
+                    "cells": cells,
                 }
             )
             continue
@@ -283,6 +285,7 @@ def export_rows(outcomes: list[Outcome], learning_map: LearningMap) -> tuple[lis
             "target_date": o.target_date,
             "status": _reverse(values.status, o.status),
             "implemented": o.implemented,
+            "dropped_on": o.dropped_on,
             "dropped_reason": o.dropped_reason,
         }
         rows.append([cell[role] for role in roles])
@@ -312,6 +315,8 @@ def export_log(outcomes: list[Outcome], path: Path, learning_map: LearningMap) -
             for c in column:
                 if isinstance(c.value, datetime | date):
                     c.number_format = "yyyy-mm-dd"
+                elif isinstance(c.value, str) and c.value.startswith("="):
+                    c.data_type = "s"  # text, never a formula
         book.save(path)
     else:
         raise InputError(f"{path}: a learning log is written as .csv or .xlsx (got {suffix or 'no extension'}).")

@@ -139,6 +139,8 @@ def problems(o: Outcome) -> list[str]:
         found.append(f"status {o.status!r} is not one of {', '.join(OUTCOME_STATUSES)}")
     if o.status == "dropped" and not o.dropped_reason.strip():
         found.append("dropped with no reason")
+    if o.dropped_on and o.status != "dropped":
+        found.append(f"a dropped date but status {o.status!r}")
     if o.implemented and o.status != "implemented":
         found.append(f"an implemented date but status {o.status!r}")
     if o.target_date and o.target_date < o.identified:

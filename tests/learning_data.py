@@ -36,8 +36,8 @@ def make_case(
 
 
 def the_cases(conn: Connection) -> dict[str, int]:
-    """Seven cases, A to G, with the complaints the hand-built log's known answer assumes:
-    damp_mould 2, repairs 2, heating_gas 1 complaint in October to December 2026."""
+    """Eight cases, A to H, with the complaints the hand-built log's known answer assumes:
+    damp_mould 2, repairs 2, heating_gas 2 complaints in October to December 2026."""
     ids = {}
     ids["A"] = make_case(
         conn,
@@ -51,6 +51,16 @@ def the_cases(conn: Connection) -> dict[str, int]:
     ids["E"] = make_case(conn, ["staff_conduct"], ("CMP-0990",), (("received", "stage_1", date(2026, 9, 15)),))
     ids["F"] = make_case(
         conn, ["anti_social_behaviour"], (), (("received", "stage_1", date(2026, 10, 10)),), merged_into=ids["A"]
+    )
+    ids["H"] = make_case(  # escalated to stage 2 in December: a complaint in the period
+        conn,
+        ["heating_gas"],
+        (),
+        (
+            ("received", "stage_1", date(2026, 9, 1)),
+            ("responded", "stage_1", date(2026, 9, 14)),
+            ("escalated", "stage_2", date(2026, 12, 2)),
+        ),
     )
     ids["G"] = make_case(
         conn, ["communication"], (), (("received", "service_request", date(2026, 10, 10)),), stage="service_request"

@@ -241,7 +241,7 @@ def test_the_learning_tables_give_the_known_answer_for_the_hand_built_log(sqlite
     assert [r for r in figures.by_theme.rows if r[1] or r[2]] == [
         ["repairs", 2, 2, 1, 50.0, ""],
         ["damp_mould", 2, 2, 2, 100.0, ""],
-        ["heating_gas", 1, 0, 0, None, "complaints, no learning"],
+        ["heating_gas", 2, 0, 0, None, "complaints, no learning"],
         ["contractor", 0, 1, 1, 100.0, ""],
         ["communication", 0, 2, 1, 50.0, ""],
         ["anti_social_behaviour", 0, 1, 0, 0.0, ""],

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, or_, select
 
 from triage.labels import RISKS, THEMES
 from triage.learning.commitments import Commitment, list_commitments, working_days_late
@@ -79,18 +79,13 @@ class LearningFigures:
 
 # -- counting --------------------------------------------------------------------------------
 def complaints_by_theme(conn: Connection, start: date, end: date) -> Counter[str]:
-    """Complaint cases by theme: cases (not merged into another) with a stage 1 or stage 2
-    ``received`` event dated in the period, counted once per theme of the case."""
-    received = (
-        select(case_events.c.case_pk)
-        .where(
-            case_events.c.event == "received",
-            case_events.c.stage.in_(("stage_1", "stage_2")),
-            case_events.c.on >= start,
-            case_events.c.on <= end,
-        )
-        .distinct()
+    """Complaint cases by theme: cases (not merged into another) with a complaint received at
+    stage 1 or stage 2, or escalated, in the period; counted once per theme of the case."""
+    formal = or_(
+        and_(case_events.c.event == "received", case_events.c.stage.in_(("stage_1", "stage_2"))),
+        case_events.c.event == "escalated",
     )
+    received = select(case_events.c.case_pk).where(formal, case_events.c.on >= start, case_events.c.on <= end).distinct()
     counts: Counter[str] = Counter()
     for themes in conn.scalars(select(cases.c.themes).where(cases.c.id.in_(received), cases.c.merged_into.is_(None))):
         counts.update(set(themes or []) or {NO_THEME})
@@ -164,8 +159,8 @@ def _by_theme(p: _Period, complaints: Counter[str]) -> Table:
     table = Table(
         "learning_by_theme",
         "Learning outcomes by theme",
-        "For each theme: complaint cases in the period (a stage 1 or stage 2 complaint received in the period, "
-        "counted under each of the case's themes), learning outcomes identified in the period with that theme, and "
+        "For each theme: complaint cases in the period (a stage 1 or stage 2 complaint received, or an escalation, in "
+        "the period; counted under each of the case's themes), learning outcomes identified in the period with that theme, and "
         "how many of those were implemented by the end of the period. 'complaints, no learning' marks a theme "
         "that produced complaints but no learning outcome.",
         ["theme", "complaints", "outcomes identified", "implemented", "implemented %", "note"],

@@ -10,11 +10,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from learning_data import DATA, make_case, the_cases
 from sqlalchemy import update
 
 from triage.errors import ColumnError, ConfigError, InputError
-from triage.labels import THEMES
+from triage.labels import ACTION_TYPES, OUTCOME_STATUSES, RISKS, THEMES
 from triage.learning import add_commitment, close_commitment, learning_figures
 from triage.learning.io import export_log, import_log, load_map, read_log, write_rejects
 from triage.learning.records import (
@@ -203,8 +205,8 @@ def _cell(table: object, key: str) -> list[object]:
     return next(r for r in table.rows if r[0] == key)  # type: ignore[attr-defined]
 
 
-def test_the_learning_tables_give_the_known_answer_for_the_hand_built_log(sqlite_store: Store) -> None:
-    with sqlite_store.transaction() as conn:
+def test_the_learning_tables_give_the_known_answer_for_the_hand_built_log(store: Store) -> None:
+    with store.transaction() as conn:
         ids = the_cases(conn)
         assert import_log(conn, DATA / "learning-log.csv", load_map(None), "jo").added == 13
     A, B, D, E = ids["A"], ids["B"], ids["D"], ids["E"]
@@ -219,18 +221,18 @@ def test_the_learning_tables_give_the_known_answer_for_the_hand_built_log(sqlite
         (E, date(2026, 9, 20), date(2026, 9, 30), date(2026, 9, 30), "call logged"),  # previous period, on time
     ]
     for case, made_on, due, done_on, evidence in made:
-        c = add_commitment(sqlite_store, case, "work", "repair", due=due, made_on=made_on, by="jo")
+        c = add_commitment(store, case, "work", "repair", due=due, made_on=made_on, by="jo")
         if done_on:
-            close_commitment(sqlite_store, c.id, done_on, evidence=evidence, no_evidence=not evidence, by="jo")
+            close_commitment(store, c.id, done_on, evidence=evidence, no_evidence=not evidence, by="jo")
         elif evidence == "cancel":
-            with sqlite_store.transaction() as conn:
+            with store.transaction() as conn:
                 conn.execute(
                     update(commitments)
                     .where(commitments.c.id == c.id)
                     .values(status="cancelled", cancelled_reason="moved", closed_at=datetime(2026, 12, 20, tzinfo=UTC))
                 )
 
-    figures = learning_figures(sqlite_store, date(2026, 10, 1), date(2026, 12, 31))
+    figures = learning_figures(store, date(2026, 10, 1), date(2026, 12, 31))
     assert (figures.previous_start, figures.previous_end) == (date(2026, 7, 1), date(2026, 9, 30))
     assert figures.by_risk.rows == [
         ["red", 4, 2, 50.0, 2, 0],
@@ -303,3 +305,51 @@ def test_the_report_can_pass_its_own_complaint_counts(sqlite_store: Store) -> No
     assert _cell(figures.by_theme, "leasehold") == ["leasehold", 3, 0, 0, None, "complaints, no learning"]
     assert _cell(figures.by_theme, "repairs")[1] == 0
     assert _cell(figures.by_risk, "total") == ["total", 0, 0, None, 0, 0]
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40).map(str.strip)
+_ref = st.text(st.characters(whitelist_categories=("Lu", "Nd"), whitelist_characters="-/ "), min_size=1, max_size=12).map(
+    str.strip
+)
+
+
+@st.composite
+def _outcomes(draw: st.DrawFn) -> Outcome:
+    identified = draw(st.dates(date(2000, 1, 1), date(2090, 1, 1)))
+    status = draw(st.sampled_from(OUTCOME_STATUSES))
+    later = st.none() | st.dates(identified, date(2099, 12, 31))
+    return Outcome(
+        reference=draw(_ref.filter(bool)),
+        description=draw(_text.filter(bool)),
+        action=draw(_text),
+        action_type=draw(st.sampled_from(ACTION_TYPES)),
+        service_area=" ".join(draw(_text).split()),
+        theme=draw(st.sampled_from(("", *THEMES))),
+        risk=draw(st.sampled_from(RISKS)),
+        identified=identified,
+        target_date=draw(later),
+        status=status,
+        implemented=draw(later) if status == "implemented" else None,
+        dropped_on=draw(later) if status == "dropped" else None,
+        dropped_reason=draw(_text.filter(bool)) if status == "dropped" else "",
+        cases=[CaseLink(r) for r in dict.fromkeys(draw(st.lists(_ref.filter(bool), max_size=3)))],
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(outcome=_outcomes())
+def test_any_outcome_survives_export_and_import(tmp_path: Path, suffix: str, outcome: Outcome) -> None:
+    path = tmp_path / f"log{suffix}"
+    export_log([outcome], path, load_map(None))
+    good, bad = read_log(path, load_map(None))
+    assert bad == []
+    back = good[0][1]
+    fields = ("reference", "description", "action", "action_type", "theme", "risk", "identified", "target_date", "status")
+    assert [getattr(back, f) for f in fields] == [getattr(outcome, f) for f in fields]
+    assert (back.implemented, back.dropped_on, back.dropped_reason) == (
+        outcome.implemented,
+        outcome.dropped_on,
+        outcome.dropped_reason,
+    )
+    assert [c.ref for c in back.cases] == [c.ref for c in outcome.cases]

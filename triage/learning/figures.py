@@ -35,22 +35,22 @@ def percent(part: int, whole: int) -> float | None:
     return float((Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
+Cell = str | int | float | None
+
+
 @dataclass
 class Table:
-    name: str  # a stable key for report.json and the XLSX sheet name
+    """The same shape as the report's tables (id, title, definition, columns, rows of plain
+    cells; dates as ISO text), so the report renders these without translating them."""
+
+    id: str  # a stable key: the XLSX sheet name and the report.json key
     title: str
     definition: str  # what each number counts, in words a reader of the report can check
     columns: list[str]
-    rows: list[list[Any]] = field(default_factory=list)
+    rows: list[list[Cell]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.title,
-            "definition": self.definition,
-            "columns": self.columns,
-            "rows": [[v.isoformat() if isinstance(v, date) else v for v in row] for row in self.rows],
-        }
+        return {"id": self.id, "title": self.title, "definition": self.definition, "columns": self.columns, "rows": self.rows}
 
 
 @dataclass
@@ -212,7 +212,7 @@ def _past_target(p: _Period) -> Table:
                 o.risk,
                 o.service_area,
                 o.description,
-                o.target_date,
+                o.target_date.isoformat(),
                 working_days_between(o.target_date, p.end, p.nation),
                 "; ".join(c.ref for c in o.cases),
             ]

@@ -603,8 +603,7 @@ def case_show(case_id: int, store: str, nation: str, today: Any, as_json: bool) 
 
     with Store(store) as db:
         data = get_case(db, case_id, today.date() if today else None, nation)
-        if data is not None:
-            promised, learnt = _case_learning(db, case_id)
+        promised, learnt = _case_learning(db, case_id) if data is not None else ([], [])
     if data is None:
         raise TriageError(f"there is no case #{case_id}. List cases with: triage case list")
     day = _day(today)
@@ -818,12 +817,7 @@ def learning() -> None:
 @learning.command("add")
 @click.option("--description", required=True, help="What went wrong.")
 @click.option("--action", default="", help="What will change.")
-@click.option(
-    "--action-type",
-    type=click.Choice(ACTION_TYPES),
-    default="other",
-    show_default=True,
-)
+@click.option("--action-type", type=click.Choice(ACTION_TYPES), default="other", show_default=True, help="The kind of change.")
 @click.option("--area", default="", help="The service area that owns the action, e.g. 'Repairs and Maintenance'.")
 @click.option("--theme", default="", help="One of triage's themes, e.g. damp_mould.")
 @click.option(

@@ -48,6 +48,7 @@ from triage.learning.records import (
 )
 
 REQUIRED = ("reference", "description", "risk", "identified")
+RAG_LETTERS = {"R": "red", "A": "amber", "G": "green"}  # a RAG column often holds only the letter
 
 
 class LearningColumns(BaseModel):
@@ -184,7 +185,7 @@ def outcome_from_row(row: dict[str, object], learning_map: LearningMap, where: s
         action_type=_choice(cell("action_type"), values.action_type, ACTION_TYPES, "other"),
         service_area=normalise_area(_text(cell("service_area"))),
         theme=theme if theme is not None else theme_text,
-        risk=_choice(cell("risk"), values.risk, RISKS, ""),
+        risk=_choice(cell("risk"), {**RAG_LETTERS, **values.risk}, RISKS, ""),
         identified=identified or date.min,  # a placeholder: the row is already refused
         target_date=_date(cell("target_date"), "target date", found),
         status=_choice(cell("status"), values.status, OUTCOME_STATUSES, "open"),

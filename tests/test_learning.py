@@ -29,6 +29,7 @@ from triage.learning.records import (
     list_outcomes,
     mark_implemented,
     normalise_theme,
+    save_outcome,
 )
 from triage.store.db import Store
 from triage.store.schema import commitments
@@ -88,6 +89,12 @@ def test_record_link_list_implement_and_drop(store: Store) -> None:
         mark_implemented(store, "NB-7", date(2027, 1, 22), "sam")
     with pytest.raises(InputError, match="there is no learning outcome LO-0099; `triage learning list` shows them"):
         get_outcome(store, "LO-0099")
+    with store.transaction() as conn:  # a log whose references are numbers, or LO- like triage's own
+        save_outcome(conn, _outcome(reference="1", description="Numbered 1 in the landlord's log"), "jo")
+        save_outcome(conn, _outcome(reference="LO-0005"), "jo")
+    assert get_outcome(store, "LO-0001").description == "Mould reports closed without an inspection"
+    assert get_outcome(store, "1").description == "Numbered 1 in the landlord's log"  # a reference before a number
+    assert add_outcome(store, _outcome(), "jo").reference == "LO-0005-1"  # id 5, LO-0005 taken
 
 
 def test_themes_are_read_however_a_log_writes_them() -> None:

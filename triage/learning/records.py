@@ -213,7 +213,7 @@ def add_outcome(conn_or_store: Any, outcome: Outcome, by: str) -> Outcome:
     _check(outcome)
     now = _now()
     with connect(conn_or_store) as conn:
-        if outcome.reference and _find(conn, outcome.reference) is not None:
+        if outcome.reference and _find(conn, outcome.reference, by_number=False) is not None:
             raise InputError(
                 f"there is already a learning outcome {outcome.reference}; choose another --reference or change the existing one."
             )
@@ -229,8 +229,11 @@ def add_outcome(conn_or_store: Any, outcome: Outcome, by: str) -> Outcome:
                 **_row(outcome),
             )
         ).inserted_primary_key[0]
-        reference = outcome.reference or f"LO-{pk:04d}"
-        if not outcome.reference:
+        reference = outcome.reference
+        if not reference:
+            reference, n = f"LO-{pk:04d}", 1
+            while _find(conn, reference, by_number=False) is not None:  # an imported log may use LO- too
+                reference, n = f"LO-{pk:04d}-{n}", n + 1
             conn.execute(update(learning_outcomes).where(learning_outcomes.c.id == pk).values(reference=reference))
         links = _link_cases(conn, pk, [c.ref for c in outcome.cases])
     return replace(outcome, id=pk, reference=reference, cases=links)
@@ -240,7 +243,7 @@ def save_outcome(conn: Connection, outcome: Outcome, by: str) -> str:
     """Add an outcome, or bring the one with the same reference up to date (an imported log
     imported again). Returns "added", "updated" or "unchanged"."""
     _check(outcome)
-    existing = _find(conn, outcome.reference) if outcome.reference else None
+    existing = _find(conn, outcome.reference, by_number=False) if outcome.reference else None
     if existing is None:
         add_outcome(conn, outcome, by)
         return "added"
@@ -302,11 +305,12 @@ def _outcomes(conn: Connection, query: Any) -> list[Outcome]:
     return [Outcome(**{k: r[k] for k in fields}, cases=links.get(r["id"], [])) for r in rows]
 
 
-def _find(conn: Connection, key: str) -> Outcome | None:
+def _find(conn: Connection, key: str, *, by_number: bool = True) -> Outcome | None:
+    """By reference; then, when ``by_number`` and no reference matches, by number."""
     key = key.strip()
     query = select(learning_outcomes).where(learning_outcomes.c.reference == key)
     found = _outcomes(conn, query)
-    if not found and key.isdigit():
+    if not found and by_number and key.isdigit():
         found = _outcomes(conn, select(learning_outcomes).where(learning_outcomes.c.id == int(key)))
     return found[0] if found else None
 

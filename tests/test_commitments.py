@@ -156,19 +156,22 @@ def test_cli_commitment_add_list_done(db: str) -> None:
 
 
 def test_cli_learning_add_list_done_drop(db: str) -> None:
-    code, out, _ = invoke("learning", "add", "--case", "1", "--case", "NOPE-1", "--risk", "red", "--area", "repairs and maintenance",
+    code, _, err = invoke("learning", "add", "--case", "1", "--case", "99", "--risk", "red", "--description", "x", "--store", db,
+                          "--by", "jo")  # fmt: skip
+    assert code == 1 and err.startswith("Error: there is no case 99 (by id or case reference)")
+    code, out, _ = invoke("learning", "add", "--case", "1", "--case", "CMP 1002", "--risk", "red", "--area", "repairs and maintenance",
                           "--theme", "Damp and mould", "--description", "Mould reports closed without an inspection",
                           "--identified", "2026-11-02", "--target", "2026-11-30", "--store", db, "--by", "jo")  # fmt: skip
     assert code == 0
     assert out.splitlines() == [
         "Recorded learning outcome LO-0001 (red).",
         "  case 1: case 1",
-        "  case NOPE-1: no case matches; kept as given",
+        "  case CMP 1002: case 2",
     ]
     code, out, _ = invoke("learning", "list", "--past-target", "--today", "2026-12-01", "--store", db)
     assert out.splitlines()[0].split() == [
         "LO-0001", "red", "open", "target", "30", "Nov", "2026", "PAST", "Repairs", "and", "Maintenance", "damp_mould",
-        "cases", "1,", "NOPE-1", "(no", "case)",
+        "cases", "1,", "CMP", "1002",
     ]  # fmt: skip
     code, _, err = invoke(
         "learning", "add", "--risk", "red", "--theme", "gardening", "--description", "x", "--store", db, "--by", "jo"

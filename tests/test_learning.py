@@ -58,8 +58,8 @@ def test_record_link_list_implement_and_drop(store: Store) -> None:
     with store.transaction() as conn:
         ids = the_cases(conn)
     refs = ["1", "cmp-1002", "#6", "NOPE-1"]  # an id, a reference in another case, a merged case, no case
-    first = add_outcome(store, _outcome(cases=[CaseLink(r) for r in refs]), "jo")
-    assert first.reference == "LO-0001" and first.id == 1
+    first = add_outcome(store, _outcome(cases=[CaseLink(r) for r in refs]), "jo", known_cases_only=False)
+    assert first.reference == "LO-0001"
     assert [(c.ref, c.case_pk) for c in first.cases] == [
         ("1", ids["A"]),
         ("cmp-1002", ids["B"]),
@@ -95,6 +95,9 @@ def test_record_link_list_implement_and_drop(store: Store) -> None:
     assert get_outcome(store, "LO-0001").description == "Mould reports closed without an inspection"
     assert get_outcome(store, "1").description == "Numbered 1 in the landlord's log"  # a reference before a number
     assert add_outcome(store, _outcome(), "jo").reference == "LO-0005-1"  # id 5, LO-0005 taken
+    with pytest.raises(InputError, match=r"there is no case NOPE-1, 99 \(by id or case reference\)"):
+        add_outcome(store, _outcome(description="x", cases=[CaseLink("1"), CaseLink("NOPE-1"), CaseLink("99")]), "jo")
+    assert [o.description for o in list_outcomes(store)].count("x") == 0  # nothing was recorded
 
 
 def test_themes_are_read_however_a_log_writes_them() -> None:
@@ -113,7 +116,7 @@ def test_import_export_import_round_trips_with_the_default_columns(tmp_path: Pat
         result = import_log(conn, DATA / "learning-log.csv", load_map(None), "jo")
         assert (result.added, result.updated, result.unchanged, result.bad_rows) == (13, 0, 0, [])
     with Store(tmp_path / "a.db") as a:
-        add_outcome(a, _outcome(description="=1+1 is not a formula", cases=[CaseLink("CMP-1")]), "jo")
+        add_outcome(a, _outcome(description="=1+1 is not a formula", cases=[CaseLink("CMP-1")]), "jo", known_cases_only=False)
         drop_outcome(a, "LO-0014", "Covered by LO-101", date(2026, 12, 3), "jo")
         export_log(list_outcomes(a), tmp_path / f"out{suffix}", load_map(None))
         before = _stored(a)
@@ -135,7 +138,10 @@ def test_import_export_import_round_trips_with_the_default_columns(tmp_path: Pat
 
 def test_importing_a_log_again_updates_it_and_adds_nothing(sqlite_store: Store, tmp_path: Path) -> None:
     with sqlite_store.transaction() as conn:
-        import_log(conn, DATA / "learning-log.csv", load_map(None), "jo")
+        first = import_log(conn, DATA / "learning-log.csv", load_map(None), "jo")
+    assert len(first.unmatched_cases) == 7  # no cases yet: every reference kept as text
+    with sqlite_store.transaction() as conn:
+        the_cases(conn)
     text = (DATA / "learning-log.csv").read_text().replace("LO-103,4,Leak", "LO-103,4;CMP-1003,Leak")
     text = text.replace("2026-12-01,open,,,\nLO-104", "2026-12-01,implemented,2026-12-20,,\nLO-104")
     (tmp_path / "log.csv").write_text(text)
@@ -143,7 +149,9 @@ def test_importing_a_log_again_updates_it_and_adds_nothing(sqlite_store: Store, 
         result = import_log(conn, tmp_path / "log.csv", load_map(None), "sam")
     assert (result.added, result.updated, result.unchanged) == (0, 1, 12)
     lo103 = get_outcome(sqlite_store, "LO-103")
-    assert lo103.status == "implemented" and [c.ref for c in lo103.cases] == ["4", "CMP-1003"]
+    assert lo103.status == "implemented" and [(c.ref, c.case_pk) for c in lo103.cases] == [("4", 4), ("CMP-1003", 3)]
+    assert [u["case"] for u in result.unmatched_cases] == ["CMP-9999"]
+    assert [c.case_pk for c in get_outcome(sqlite_store, "LO-104").cases] == [1, 3]  # unchanged, but linked now
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])

@@ -877,9 +877,7 @@ def learning_add(
         stored = add_outcome(db, outcome, by)
     click.echo(f"Recorded learning outcome {stored.reference} ({stored.risk}).")
     for link in stored.cases:
-        click.echo(
-            f"  case {link.ref}: " + (f"case {link.case_pk}" if link.case_pk is not None else "no case matches; kept as given")
-        )
+        click.echo(f"  case {link.ref}: case {link.case_pk}")
 
 
 @learning.command("list")

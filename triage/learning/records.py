@@ -208,8 +208,10 @@ def _link_cases(conn: Connection, outcome_pk: int, refs: list[str]) -> list[Case
     return links
 
 
-def add_outcome(conn_or_store: Any, outcome: Outcome, by: str) -> Outcome:
-    """Record a new outcome; a blank reference becomes LO-<id>. Returns it as stored."""
+def add_outcome(conn_or_store: Any, outcome: Outcome, by: str, *, known_cases_only: bool = True) -> Outcome:
+    """Record a new outcome; a blank reference becomes LO-<id>. Returns it as stored. Every case
+    must exist unless ``known_cases_only`` is False (an imported log: unknown references are
+    kept as text)."""
     _check(outcome)
     now = _now()
     with connect(conn_or_store) as conn:
@@ -236,6 +238,12 @@ def add_outcome(conn_or_store: Any, outcome: Outcome, by: str) -> Outcome:
                 reference, n = f"LO-{pk:04d}-{n}", n + 1
             conn.execute(update(learning_outcomes).where(learning_outcomes.c.id == pk).values(reference=reference))
         links = _link_cases(conn, pk, [c.ref for c in outcome.cases])
+        unknown = [c.ref for c in links if c.case_pk is None]
+        if known_cases_only and unknown:
+            raise InputError(
+                f"there is no case {', '.join(unknown)} (by id or case reference); `triage case list` shows them. "
+                "Nothing was recorded."
+            )
     return replace(outcome, id=pk, reference=reference, cases=links)
 
 
@@ -245,17 +253,19 @@ def save_outcome(conn: Connection, outcome: Outcome, by: str) -> str:
     _check(outcome)
     existing = _find(conn, outcome.reference, by_number=False) if outcome.reference else None
     if existing is None:
-        add_outcome(conn, outcome, by)
+        add_outcome(conn, outcome, by, known_cases_only=False)
         return "added"
+    assert existing.id is not None
     same = _row(existing) == _row(outcome) and [c.ref for c in existing.cases] == [c.ref for c in outcome.cases]
     if same:
+        if any(c.case_pk is None for c in existing.cases):  # a case may have been given that reference since
+            _link_cases(conn, existing.id, [c.ref for c in outcome.cases])
         return "unchanged"
     conn.execute(
         update(learning_outcomes)
         .where(learning_outcomes.c.id == existing.id)
         .values(updated_at=_now(), updated_by=by, source_detail=outcome.source_detail, **_row(outcome))
     )
-    assert existing.id is not None
     _link_cases(conn, existing.id, [c.ref for c in outcome.cases])
     return "updated"
 

@@ -22,6 +22,7 @@ from triage.learning import (
     close_commitment,
     get_outcome,
     list_commitments,
+    overdue_by_case,
     overdue_for_case,
 )
 from triage.learning.commitments import effective_due, get_commitment
@@ -102,6 +103,7 @@ def test_done_needs_evidence_or_is_flagged_closed_without_it(store: Store) -> No
     with pytest.raises(InputError, match="commitment 2 is already done"):
         close_commitment(store, second.id, date(2026, 11, 30), evidence="x", by="sam")
     assert [c.id for c in overdue_for_case(store, case, date(2026, 11, 10))] == [third.id]
+    assert {k: [c.id for c in v] for k, v in overdue_by_case(store, date(2026, 11, 10)).items()} == {case: [third.id]}
     cancel_commitment(store, third.id, "Resident asked for email instead", by="sam")
     assert overdue_for_case(store, case, date(2026, 11, 10)) == []
     assert [c.status for c in list_commitments(store, case_pk=case)] == ["cancelled", "done", "done"]

@@ -6,7 +6,8 @@
 - ``figures``: the learning section of the theme-trend report.
 
 Other parts of triage (the queue, ``triage case show``, the review app) call
-``overdue_for_case`` to show an overdue commitment wherever the case is shown.
+``overdue_for_case`` (one case) or ``overdue_by_case`` (every case, in one read) to show an
+overdue commitment wherever the case is shown.
 """
 
 from triage.learning.commitments import (
@@ -16,6 +17,7 @@ from triage.learning.commitments import (
     cancel_commitment,
     close_commitment,
     list_commitments,
+    overdue_by_case,
     overdue_for_case,
 )
 from triage.learning.figures import LearningFigures, Table, learning_figures
@@ -37,5 +39,6 @@ __all__ = [
     "list_commitments",
     "list_outcomes",
     "mark_implemented",
+    "overdue_by_case",
     "overdue_for_case",
 ]

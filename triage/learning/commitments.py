@@ -281,3 +281,13 @@ def overdue_for_case(conn_or_store: Any, case_pk: int, today: date, nation: str 
     """The case's open commitments that are overdue on ``today``: what the queue, ``triage case
     show`` and the review app show wherever the case is shown."""
     return [c for c in list_commitments(conn_or_store, case_pk=case_pk, status="open") if c.overdue(today, nation)]
+
+
+def overdue_by_case(conn_or_store: Any, today: date, nation: str = "england") -> dict[int, list[Commitment]]:
+    """Every case with an overdue commitment on ``today``, in one read: for a list of cases
+    (the queue, ``triage case list``) rather than one case at a time."""
+    found: dict[int, list[Commitment]] = {}
+    for c in list_commitments(conn_or_store, status="open"):
+        if c.overdue(today, nation):
+            found.setdefault(c.case_pk, []).append(c)
+    return found

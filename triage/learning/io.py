@@ -46,6 +46,7 @@ from triage.learning.records import (
     problems,
     save_outcome,
 )
+from triage.pipeline import load_toml
 
 REQUIRED = ("reference", "description", "risk", "identified")
 RAG_LETTERS = {"R": "red", "A": "amber", "G": "green"}  # a RAG column often holds only the letter
@@ -92,8 +93,6 @@ class LearningMap(BaseModel):
 def load_map(path: str | Path | None) -> LearningMap:
     if path is None:
         return LearningMap()
-    from triage.pipeline import load_toml
-
     learning_map = load_toml(path, LearningMap, "learning-log map file", "See pipelines/learning-map.toml for an example.")
     for role, allowed in (("risk", RISKS), ("status", OUTCOME_STATUSES), ("action_type", ACTION_TYPES)):
         for word, value in getattr(learning_map.values, role).items():

@@ -18,7 +18,8 @@ from sqlalchemy import update
 
 from triage.errors import ColumnError, ConfigError, InputError
 from triage.labels import ACTION_TYPES, OUTCOME_STATUSES, RISKS, THEMES
-from triage.learning import add_commitment, close_commitment, learning_figures
+from triage.learning import add_commitment, close_commitment
+from triage.learning.figures import figures_from, learning_figures, load_records
 from triage.learning.io import export_log, import_log, load_map, read_log, write_rejects
 from triage.learning.records import (
     CaseLink,
@@ -317,9 +318,16 @@ def test_the_learning_tables_give_the_known_answer_for_the_hand_built_log(store:
 def test_the_report_can_pass_its_own_complaint_counts(sqlite_store: Store) -> None:
     with sqlite_store.transaction() as conn:
         make_case(conn, ["repairs"], events=(("received", "stage_1", date(2026, 10, 2)),))
-    figures = learning_figures(sqlite_store, date(2026, 10, 1), date(2026, 12, 31), complaints={"leasehold": 3})
+    figures = figures_from(
+        load_records(sqlite_store),
+        date(2026, 10, 1),
+        date(2026, 12, 31),
+        complaints={"leasehold": 3},
+        complaints_counted="stage 1 complaints received in the period",
+    )
     assert _cell(figures.by_theme, "leasehold") == ["leasehold", 3, 0, 0, None, "complaints, no learning"]
     assert _cell(figures.by_theme, "repairs")[1] == 0
+    assert "complaints, meaning stage 1 complaints received in the period;" in figures.by_theme.definition
     assert _cell(figures.by_risk, "total") == ["total", 0, 0, None, 0, 0]
 
 
@@ -369,3 +377,38 @@ def test_any_outcome_survives_export_and_import(tmp_path: Path, suffix: str, out
         outcome.dropped_reason,
     )
     assert [c.ref for c in back.cases] == [c.ref for c in outcome.cases]
+
+
+def test_triage_report_carries_the_learning_section_in_html_xlsx_and_json(tmp_path: Path) -> None:
+    import openpyxl
+
+    from triage.report import make_report, write_report
+
+    path = tmp_path / "t.db"
+    with Store(path) as store, store.transaction() as conn:
+        the_cases(conn)
+        import_log(conn, DATA / "learning-log.csv", load_map(None), "jo")
+    files = write_report(make_report(date(2026, 10, 1), date(2026, 12, 31), by="quarter", store=str(path)), tmp_path / "out")
+    data = json.loads(files.json.read_text(encoding="utf-8"))
+    section = next(s for s in data["sections"] if s["id"] == "learning")
+    tables = {t["id"]: t for t in section["tables"]}
+    assert tables["learning_by_risk"]["rows"][-1] == ["total", 10, 5, 50.0, 4, 1]
+    themes = {r[0]: r for r in tables["learning_by_theme"]["rows"]}
+    assert themes["Damp and mould"][1:5] == [2, 2, 2, 100.0]  # the report's stage 1 complaints: cases A and B
+    assert themes["Heating and gas"][1:] == [1, 0, 0, None, "complaints, no learning"]  # case C (H escalated, not received)
+    assert "as in the complaints section" in tables["learning_by_theme"]["definition"]
+    book = openpyxl.load_workbook(files.xlsx, read_only=True)
+    sheet = [list(r) for r in book["learning_by_risk"].iter_rows(values_only=True)]
+    book.close()
+    assert sheet[0] == tables["learning_by_risk"]["columns"] and sheet[1:] == tables["learning_by_risk"]["rows"]
+    page = files.html.read_text(encoding="utf-8")
+    assert "Learning from complaints" in page and "Open learning outcomes past their target date" in page
+
+
+def test_a_report_on_a_register_alone_says_it_has_no_learning() -> None:
+    from triage.report.figures import compute
+    from triage.report.inputs import Inputs, make_periods
+
+    report = compute(Inputs(make_periods(date(2026, 10, 1), date(2026, 12, 31), "month")))
+    section = next(s for s in report.sections if s.id == "learning")
+    assert section.tables == [] and "report over the store" in section.notes[0]

@@ -3,7 +3,8 @@
 - ``records``: learning outcomes in the store (add, list, implement, drop, link to cases).
 - ``io``: a landlord's learning log in and out as CSV/XLSX, with a map file for other layouts.
 - ``commitments``: what a response promised, the overdue and closed-without-evidence rules.
-- ``figures``: the learning section of the theme-trend report.
+- ``figures``: the learning section of the theme-trend report (imported on its own: it uses
+  the report's tables).
 
 Other parts of triage (the queue, ``triage case show``, the review app) call
 ``overdue_for_case`` (one case) or ``overdue_by_case`` (every case, in one read) to show an
@@ -20,22 +21,18 @@ from triage.learning.commitments import (
     overdue_by_case,
     overdue_for_case,
 )
-from triage.learning.figures import LearningFigures, Table, learning_figures
 from triage.learning.records import Outcome, add_outcome, drop_outcome, get_outcome, list_outcomes, mark_implemented
 
 __all__ = [
     "CLOSED_WITHOUT_EVIDENCE",
     "Commitment",
-    "LearningFigures",
     "Outcome",
-    "Table",
     "add_commitment",
     "add_outcome",
     "cancel_commitment",
     "close_commitment",
     "drop_outcome",
     "get_outcome",
-    "learning_figures",
     "list_commitments",
     "list_outcomes",
     "mark_implemented",

@@ -1,19 +1,19 @@
 """The learning section of the theme-trend report: plain tables, each with its definition.
 
-``learning_figures(store, start, end)`` reads the store once and returns ``LearningFigures``:
-outcomes identified and implemented by risk rating, by theme (beside the complaints each theme
-produced, so themes with complaints but no learning show) and by service area; open outcomes past
-their target date; commitments made, kept on time, late and open; and the headline figures beside
-the previous period of the same length. The report renders each ``Table`` to HTML, XLSX and JSON
-without knowing what is in it.
-"""
+``load_records(store)`` reads the outcomes and commitments once; ``figures_from(records, start,
+end)`` computes ``LearningFigures`` from them: outcomes identified and implemented by risk rating,
+by theme (beside the complaints each theme produced, so themes with complaints but no learning
+show) and by service area; open outcomes past their target date; commitments made, kept on time,
+late and open; and the headline figures beside the previous period of the same length. The tables
+are the report's own ``Table`` s, so ``triage report`` renders them to HTML, XLSX and JSON like
+its other sections. ``learning_figures(store, start, end)`` does both steps, counting complaints
+from the cases."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
@@ -21,36 +21,16 @@ from sqlalchemy import Connection, and_, or_, select
 from triage.labels import RISKS, THEMES
 from triage.learning.commitments import Commitment, list_commitments, working_days_late
 from triage.learning.records import Outcome, connect, list_outcomes
+from triage.report.figures import Table, pct
 from triage.route.deadlines import working_days_between
 from triage.store.schema import case_events, cases
 
 NO_THEME = "(no theme)"
 NO_AREA = "(no service area)"
-
-
-def percent(part: int, whole: int) -> float | None:
-    """``part`` as a percentage of ``whole`` to one decimal place (half up); None when whole is 0."""
-    if whole == 0:
-        return None
-    return float((Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-Cell = str | int | float | None
-
-
-@dataclass
-class Table:
-    """The same shape as the report's tables (id, title, definition, columns, rows of plain
-    cells; dates as ISO text), so the report renders these without translating them."""
-
-    id: str  # a stable key: the XLSX sheet name and the report.json key
-    title: str
-    definition: str  # what each number counts, in words a reader of the report can check
-    columns: list[str]
-    rows: list[list[Cell]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "definition": self.definition, "columns": self.columns, "rows": self.rows}
+CASES_COUNTED = (
+    "complaint cases in the period (a stage 1 or stage 2 complaint received, or an escalation, in the period; "
+    "counted under each of the case's themes)"
+)
 
 
 @dataclass
@@ -73,7 +53,10 @@ class LearningFigures:
         return {
             "period": {"start": self.start.isoformat(), "end": self.end.isoformat()},
             "previous_period": {"start": self.previous_start.isoformat(), "end": self.previous_end.isoformat()},
-            "tables": [t.as_dict() for t in self.tables()],
+            "tables": [
+                {"id": t.id, "title": t.title, "definition": t.definition, "columns": t.columns, "rows": t.rows}
+                for t in self.tables()
+            ],
         }
 
 
@@ -146,24 +129,25 @@ def _by_risk(p: _Period) -> Table:
         "implemented by the end of the period (an outcome marked implemented with no date counts as implemented). "
         "Implemented % is implemented / identified, to one decimal place; blank when none were identified.",
         ["risk", "identified", "implemented", "implemented %", "open", "dropped"],
+        [],
     )
     for risk in (*RISKS, "total"):
         group = p.identified if risk == "total" else [o for o in p.identified if o.risk == risk]
         done = p.implemented(group)
         dropped = sum(o.status_on(p.end) == "dropped" for o in group)
-        table.rows.append([risk, len(group), done, percent(done, len(group)), len(group) - done - dropped, dropped])
+        table.rows.append([risk, len(group), done, pct(done, len(group)), len(group) - done - dropped, dropped])
     return table
 
 
-def _by_theme(p: _Period, complaints: Counter[str]) -> Table:
+def _by_theme(p: _Period, complaints: Counter[str], counted: str) -> Table:
     table = Table(
         "learning_by_theme",
         "Learning outcomes by theme",
-        "For each theme: complaint cases in the period (a stage 1 or stage 2 complaint received, or an escalation, in "
-        "the period; counted under each of the case's themes), learning outcomes identified in the period with that theme, and "
-        "how many of those were implemented by the end of the period. 'complaints, no learning' marks a theme "
+        f"For each theme: complaints, meaning {counted}; learning outcomes identified in the period with that theme; "
+        "and how many of those were implemented by the end of the period. 'complaints, no learning' marks a theme "
         "that produced complaints but no learning outcome.",
         ["theme", "complaints", "outcomes identified", "implemented", "implemented %", "note"],
+        [],
     )
     counts = Counter(o.theme or NO_THEME for o in p.identified)
     for theme in (*THEMES, NO_THEME):
@@ -172,7 +156,7 @@ def _by_theme(p: _Period, complaints: Counter[str]) -> Table:
             continue
         done = p.implemented(group)
         note = "complaints, no learning" if complaints.get(theme, 0) and not counts[theme] else ""
-        table.rows.append([theme, complaints.get(theme, 0), counts[theme], done, percent(done, counts[theme]), note])
+        table.rows.append([theme, complaints.get(theme, 0), counts[theme], done, pct(done, counts[theme]), note])
     return table
 
 
@@ -184,13 +168,14 @@ def _by_area(p: _Period) -> Table:
         "the period; and, of all outcomes still open at the end of the period (whenever identified), those past "
         "their target date.",
         ["service area", "outcomes identified", "implemented", "implemented %", "open past target date"],
+        [],
     )
     past = Counter(o.service_area or NO_AREA for o in p.past_target())
     areas = sorted({o.service_area or NO_AREA for o in p.identified} | set(past), key=lambda a: (a == NO_AREA, a))
     for area in areas:
         group = [o for o in p.identified if (o.service_area or NO_AREA) == area]
         done = p.implemented(group)
-        table.rows.append([area, len(group), done, percent(done, len(group)), past[area]])
+        table.rows.append([area, len(group), done, pct(done, len(group)), past[area]])
     return table
 
 
@@ -202,6 +187,7 @@ def _past_target(p: _Period) -> Table:
         "identified; red first, then the longest overdue. Working days past target count Monday to Friday less "
         "bank holidays.",
         ["reference", "risk", "service area", "description", "target date", "working days past target", "cases"],
+        [],
     )
     order = {r: n for n, r in enumerate(RISKS)}
     for o in sorted(p.past_target(), key=lambda o: (order.get(o.risk, 9), o.target_date)):
@@ -241,10 +227,11 @@ def _commitments(p: _Period) -> Table:
         "done and a working day past the due date. Closed without evidence: marked done with no evidence of "
         "completion (included in kept). Percentages are of commitments made.",
         ["commitments", "number", "% of made"],
+        [],
     )
     counts = p.commitment_counts()
     for label, key in COMMITMENT_ROWS:
-        table.rows.append([label, counts[key], percent(counts[key], counts["made"])])
+        table.rows.append([label, counts[key], pct(counts[key], counts["made"])])
     return table
 
 
@@ -255,12 +242,12 @@ def _headline(p: _Period) -> dict[str, float | int | None]:
     return {
         "learning outcomes identified": len(p.identified),
         "learning outcomes implemented": done,
-        "implemented %": percent(done, len(p.identified)),
+        "implemented %": pct(done, len(p.identified)),
         "red outcomes identified": len(red),
-        "red outcomes implemented %": percent(p.implemented(red), len(red)),
+        "red outcomes implemented %": pct(p.implemented(red), len(red)),
         "open outcomes past target date (at period end)": len(p.past_target()),
         "commitments made": c["made"],
-        "commitments kept on time %": percent(c["kept_on_time"], c["made"]),
+        "commitments kept on time %": pct(c["kept_on_time"], c["made"]),
         "commitments open and overdue (at period end)": c["open_overdue"],
         "commitments closed without evidence": c["closed_without_evidence"],
     }
@@ -274,6 +261,7 @@ def _comparison(current: _Period, previous: _Period) -> Table:
         f"same length ({previous.start} to {previous.end}), counted the same way, each as it stood at the end of its "
         "own period. Change is this period minus the previous one (percentage points for percentages).",
         ["measure", "this period", "previous period", "change"],
+        [],
     )
     now, before = _headline(current), _headline(previous)
     for measure, value in now.items():
@@ -283,35 +271,54 @@ def _comparison(current: _Period, previous: _Period) -> Table:
     return table
 
 
-def learning_figures(
-    conn_or_store: Any,
+@dataclass
+class LearningRecords:
+    """Everything the learning section reads from the store, read once."""
+
+    outcomes: list[Outcome]
+    commitments: list[Commitment]
+
+
+def load_records(conn_or_store: Any) -> LearningRecords:
+    with connect(conn_or_store) as conn:
+        return LearningRecords(list_outcomes(conn), list_commitments(conn))
+
+
+def figures_from(
+    records: LearningRecords,
     start: date,
     end: date,
     *,
+    complaints: Counter[str] | dict[str, int],
+    complaints_counted: str,
     nation: str = "england",
-    complaints: Counter[str] | dict[str, int] | None = None,
 ) -> LearningFigures:
     """The learning section for the period ``start`` to ``end`` (inclusive) and the previous
-    period of the same length. ``complaints`` (complaints by theme) lets the report pass the
-    counts its own theme section uses; without it they are counted from cases."""
+    period of the same length. ``complaints`` are complaints by theme in the period, and
+    ``complaints_counted`` says what they count (for the theme table's definition)."""
     days = (end - start).days + 1
     previous_end = start - timedelta(days=1)
     previous_start = previous_end - timedelta(days=days - 1)
-    with connect(conn_or_store) as conn:
-        outcomes = list_outcomes(conn)
-        commitments = list_commitments(conn)
-        counted = Counter(complaints) if complaints is not None else complaints_by_theme(conn, start, end)
-    current = _period(outcomes, commitments, start, end, nation)
-    previous = _period(outcomes, commitments, previous_start, previous_end, nation)
+    current = _period(records.outcomes, records.commitments, start, end, nation)
+    previous = _period(records.outcomes, records.commitments, previous_start, previous_end, nation)
     return LearningFigures(
         start,
         end,
         previous_start,
         previous_end,
         by_risk=_by_risk(current),
-        by_theme=_by_theme(current, counted),
+        by_theme=_by_theme(current, Counter(complaints), complaints_counted),
         by_service_area=_by_area(current),
         past_target=_past_target(current),
         commitments=_commitments(current),
         comparison=_comparison(current, previous),
     )
+
+
+def learning_figures(conn_or_store: Any, start: date, end: date, *, nation: str = "england") -> LearningFigures:
+    """The learning section straight from the store, with complaints by theme counted from the
+    cases (``complaints_by_theme``)."""
+    with connect(conn_or_store) as conn:
+        records = load_records(conn)
+        complaints = complaints_by_theme(conn, start, end)
+    return figures_from(records, start, end, complaints=complaints, complaints_counted=CASES_COUNTED, nation=nation)

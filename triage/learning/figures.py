@@ -127,7 +127,7 @@ def _by_risk(p: _Period) -> Table:
         "Outcomes identified in the period (by the date identified), by risk rating: red, amber or green is the risk "
         "of a repeat complaint or an Ombudsman finding if the action is not taken. Implemented: of those, the ones "
         "implemented by the end of the period (an outcome marked implemented with no date counts as implemented). "
-        "Implemented % is implemented / identified, to one decimal place; blank when none were identified.",
+        "Implemented % is implemented / identified, rounded half up to one decimal place; blank when none were identified.",
         ["risk", "identified", "implemented", "implemented %", "open", "dropped"],
         [],
     )

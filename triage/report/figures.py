@@ -5,7 +5,7 @@ a definition and plain rows (strings, integers, floats, None). The three rendere
 what is here, so their numbers always agree.
 
 Each section is one function in ``SECTIONS`` taking the :class:`Context`; to add a section
-(issue 8: learning outcomes), write a function that returns a Section and append it.
+(issue 8: learning outcomes, ``learning``), write a function that returns a Section and append it.
 """
 
 from __future__ import annotations

@@ -332,6 +332,24 @@ def test_message_page_shows_its_case_and_the_case_page_its_messages(app: Flask, 
     assert client.get("/cases/99999").status_code == 404
 
 
+def test_the_case_page_shows_an_overdue_commitment_and_the_cases_learning(app: Flask, classified_store: Store) -> None:
+    from datetime import date
+
+    from triage.learning import add_commitment, close_commitment
+    from triage.learning.records import CaseLink, Outcome, add_outcome
+
+    case_pk = _a_complaint_case(classified_store)
+    made = date.today() - timedelta(days=30)
+    late = add_commitment(classified_store, case_pk, "Replace the back door", "repair", due=made, made_on=made, by="jo")
+    done = add_commitment(classified_store, case_pk, "Call back", "call_back", due=made, made_on=made, by="jo")
+    close_commitment(classified_store, done.id, made, no_evidence=True, by="jo")
+    add_outcome(classified_store, Outcome("Door repairs not followed up", "amber", made, cases=[CaseLink(str(case_pk))]), "jo")
+    page = sign_in(app).get(f"/cases/{case_pk}").text
+    assert "<caption>Commitments made in responses</caption>" in page and "<caption>Learning outcomes</caption>" in page
+    assert f"<strong>{late.flags(date.today())[0].capitalize()}</strong>" in page
+    assert "<strong>Closed without evidence of completion</strong>" in page and "LO-0001" in page
+
+
 def test_record_case_events_acknowledged_extension_escalated(app: Flask, classified_store: Store) -> None:
     from triage.cases import get_case
 

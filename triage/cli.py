@@ -14,6 +14,7 @@ import click
 
 from triage import __version__
 from triage.errors import TriageError
+from triage.labels import ACTION_TYPES, COMMITMENT_KINDS, COMMITMENT_STATUSES, OUTCOME_STATUSES, RISKS
 
 DEFAULT_STORE = "triage.db"
 store_option = click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
@@ -587,7 +588,8 @@ def case_list(
 @click.option("--json", "as_json", is_flag=True, help="Print the case as one JSON object.")
 @friendly_errors
 def case_show(case_id: int, store: str, nation: str, today: Any, as_json: bool) -> None:
-    """Show a case: its messages and why each is linked, its events, next deadline and flags.
+    """Show a case: its messages and why each is linked, its events, next deadline and flags,
+    the commitments its responses made (overdue ones flagged) and its learning outcomes.
 
     Example:
 
@@ -601,10 +603,13 @@ def case_show(case_id: int, store: str, nation: str, today: Any, as_json: bool) 
 
     with Store(store) as db:
         data = get_case(db, case_id, today.date() if today else None, nation)
+        promised, learnt = _case_learning(db, case_id) if data is not None else ([], [])
     if data is None:
         raise TriageError(f"there is no case #{case_id}. List cases with: triage case list")
+    day = _day(today)
     if as_json:
-        click.echo(json.dumps({**data, "events": [asdict(e) for e in data["events"]]}, default=str))
+        extra = {"commitments": [c.as_dict(day, nation) for c in promised], "learning_outcomes": [o.as_dict() for o in learnt]}
+        click.echo(json.dumps({**data, "events": [asdict(e) for e in data["events"]], **extra}, default=str))
         return
     merged = f" (merged into case #{data['merged_into']})" if data["merged_into"] else ""
     click.echo(f"case #{case_id}{merged}: {data['title']}")
@@ -630,6 +635,7 @@ def case_show(case_id: int, store: str, nation: str, today: Any, as_json: bool) 
         click.echo(f"Flag {f['rule']} (Code {f['code']}): {f['reason']}")
         for line in f["evidence"]:
             click.echo(f"    {line}")
+    _echo_case_learning(promised, learnt, day, nation)
 
 
 @case.command("event")
@@ -744,6 +750,444 @@ def case_merge(into: int, other: int, by: str, store: str, nation: str) -> None:
     with Store(store) as db:
         merge_cases(db, into, other, by, nation)
     click.echo(f"case #{other} merged into case #{into}.")
+
+
+# -- learning ------------------------------------------------------------------------------
+by_option = click.option("--by", "by", required=True, help="Who is recording it.")
+today_option = click.option("--today", type=date_type, default=None, help="Treat this date as today (for reports and tests).")
+
+
+def _day(value: Any) -> Any:
+    from datetime import date
+
+    return value.date() if value else date.today()
+
+
+def _commitment_lines(c: Any, day: Any, nation: str) -> list[str]:
+    lines = [
+        f"#{c.id:<5} case {c.case_pk:<6} {c.status:<10} due {c.due:%a %d %b %Y}  {c.kind:<10} {c.owner or '-':<24} {c.what[:60]}"
+    ]
+    if flags := "; ".join(c.flags(day, nation)):
+        lines.append(f"       {flags.upper() if c.overdue(day, nation) else flags}")
+    if not c.tracked:
+        lines.append("       not tracked: no response recorded on the case yet")
+    return lines
+
+
+def _case_learning(db: Any, case_id: int) -> tuple[list[Any], list[Any]]:
+    """A case's commitments and learning outcomes, for ``triage case show``."""
+    from triage.learning import list_commitments, list_outcomes
+
+    return list_commitments(db, case_pk=case_id), list_outcomes(db, case_pk=case_id)
+
+
+def _echo_case_learning(promised: list[Any], learnt: list[Any], day: Any, nation: str) -> None:
+    if promised:
+        click.echo("Commitments:")
+        for c in promised:
+            for line in _commitment_lines(c, day, nation):
+                click.echo(f"  {line}")
+    if learnt:
+        click.echo("Learning outcomes:")
+        for o in learnt:
+            click.echo(f"  {o.reference} {o.risk} {o.status}: {o.description[:80]}")
+
+
+def _outcome_line(o: Any, today: Any) -> str:
+    target = f"target {o.target_date:%d %b %Y}" if o.target_date else "no target"
+    if o.past_target(today):
+        target += " PAST"
+    cases = ", ".join(c.ref + ("" if c.case_pk is not None else " (no case)") for c in o.cases) or "-"
+    return (
+        f"{o.reference:<10} {o.risk:<6} {o.status:<12} {target:<22} {o.service_area or '-':<24} {o.theme or '-':<16} "
+        f"cases {cases}\n           {o.description[:90]}"
+    )
+
+
+@cli.group()
+def learning() -> None:
+    """Learning outcomes: what a complaint taught, the action, its owner, risk and target.
+
+    Example:
+
+        triage learning list --status open --risk red
+    """
+
+
+@learning.command("add")
+@click.option("--description", required=True, help="What went wrong.")
+@click.option("--action", default="", help="What will change.")
+@click.option("--action-type", type=click.Choice(ACTION_TYPES), default="other", show_default=True, help="The kind of change.")
+@click.option("--area", default="", help="The service area that owns the action, e.g. 'Repairs and Maintenance'.")
+@click.option("--theme", default="", help="One of triage's themes, e.g. damp_mould.")
+@click.option(
+    "--risk",
+    type=click.Choice(RISKS),
+    required=True,
+    help="Risk of a repeat complaint or an Ombudsman finding if not done.",
+)
+@click.option("--target", type=date_type, default=None, help="Target date for the action.")
+@click.option("--identified", type=date_type, default=None, help="Date the learning was identified (default today).")
+@click.option("--case", "case_refs", multiple=True, help="A case id or the landlord's case reference; repeat for more.")
+@click.option("--reference", default="", help="Your reference for it (default LO-<number>).")
+@store_option
+@by_option
+@friendly_errors
+def learning_add(
+    description: str,
+    action: str,
+    action_type: str,
+    area: str,
+    theme: str,
+    risk: str,
+    target: Any,
+    identified: Any,
+    case_refs: tuple[str, ...],
+    reference: str,
+    store: str,
+    by: str,
+) -> None:
+    """Record a learning outcome against one or more cases.
+
+    Example:
+
+        triage learning add --case 12 --case CMP-10417 --risk red --area "Repairs and Maintenance" --theme damp_mould --description "Mould reports closed without an inspection" --action "Inspect every mould report within 10 working days" --action-type process --target 2027-01-29 --by "J Okafor"
+    """
+    from triage.learning.records import CaseLink, Outcome, add_outcome, normalise_area, normalise_theme
+    from triage.store.db import Store
+
+    chosen = normalise_theme(theme)
+    if chosen is None:
+        from triage.labels import THEMES
+
+        raise TriageError(f"--theme {theme!r} is not one of triage's themes: {', '.join(THEMES)}.")
+    outcome = Outcome(
+        description=description.strip(),
+        action=action.strip(),
+        action_type=action_type,
+        service_area=normalise_area(area),
+        theme=chosen,
+        risk=risk,
+        identified=_day(identified),
+        target_date=target.date() if target else None,
+        cases=[CaseLink(ref) for ref in case_refs],
+        reference=reference.strip(),
+    )
+    with Store(store) as db:
+        stored = add_outcome(db, outcome, by)
+    click.echo(f"Recorded learning outcome {stored.reference} ({stored.risk}).")
+    for link in stored.cases:
+        click.echo(f"  case {link.ref}: case {link.case_pk}")
+
+
+@learning.command("list")
+@store_option
+@click.option("--status", type=click.Choice(OUTCOME_STATUSES), default=None)
+@click.option("--risk", type=click.Choice(RISKS), default=None)
+@click.option("--area", default=None, help="Service area.")
+@click.option("--case", "case_pk", type=int, default=None, help="Only outcomes linked to this case id.")
+@click.option("--past-target", is_flag=True, help="Only open outcomes past their target date.")
+@today_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@friendly_errors
+def learning_list(
+    store: str,
+    status: str | None,
+    risk: str | None,
+    area: str | None,
+    case_pk: int | None,
+    past_target: bool,
+    today: Any,
+    as_json: bool,
+) -> None:
+    """List learning outcomes, oldest identified first, with their cases.
+
+    Example:
+
+        triage learning list --past-target --area "Repairs and Maintenance"
+    """
+    from triage.learning.records import list_outcomes
+    from triage.store.db import Store
+
+    day = _day(today)
+    with Store(store) as db:
+        found = list_outcomes(
+            db, status=status, risk=risk, area=area, case_pk=case_pk, past_target_on=day if past_target else None
+        )
+    for o in found:
+        click.echo(json.dumps(o.as_dict()) if as_json else _outcome_line(o, day))
+    if not found and not as_json:
+        click.echo("No learning outcomes match.")
+
+
+@learning.command("done")
+@click.argument("outcome")
+@click.option("--on", "on", type=date_type, default=None, help="Date implemented (default today).")
+@store_option
+@by_option
+@friendly_errors
+def learning_done(outcome: str, on: Any, store: str, by: str) -> None:
+    """Mark a learning outcome implemented (by its reference or number).
+
+    Example:
+
+        triage learning done LO-0003 --on 2027-01-20 --by "J Okafor"
+    """
+    from triage.learning.records import mark_implemented
+    from triage.store.db import Store
+
+    with Store(store) as db:
+        done = mark_implemented(db, outcome, _day(on), by)
+    click.echo(f"Learning outcome {done.reference} implemented on {done.implemented:%d %b %Y}.")
+
+
+@learning.command("drop")
+@click.argument("outcome")
+@click.option("--reason", required=True, help="Why it will not be done.")
+@click.option("--on", "on", type=date_type, default=None, help="Date dropped (default today).")
+@store_option
+@by_option
+@friendly_errors
+def learning_drop(outcome: str, reason: str, on: Any, store: str, by: str) -> None:
+    """Drop a learning outcome that will not be done, with the reason.
+
+    Example:
+
+        triage learning drop LO-0004 --reason "Superseded by the new repairs policy (LO-0007)" --by "J Okafor"
+    """
+    from triage.learning.records import drop_outcome
+    from triage.store.db import Store
+
+    with Store(store) as db:
+        dropped = drop_outcome(db, outcome, reason, _day(on), by)
+    click.echo(f"Learning outcome {dropped.reference} dropped: {dropped.dropped_reason}")
+
+
+@learning.command("import")
+@click.argument("log_file", type=click.Path(path_type=Path))
+@click.option("--map", "map_file", type=click.Path(path_type=Path), default=None, help="TOML column map for another layout.")
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to keep the rows that could not be imported (default <file>-rejected.csv beside the log).",
+)
+@store_option
+@by_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@friendly_errors
+def learning_import(log_file: Path, map_file: Path | None, rejects: Path | None, store: str, by: str, as_json: bool) -> None:
+    """Import a landlord's learning log (CSV or XLSX); importing it again updates it.
+
+    Default columns: reference, cases, description, action, action_type, service_area, theme,
+    risk, identified, target_date, status, implemented, dropped_on, dropped_reason. Rows that cannot be
+    imported are listed with their row numbers and kept in a rejects file to correct.
+
+    Example:
+
+        triage learning import learning-log-2026.xlsx --map pipelines/learning-map.toml --by "J Okafor"
+    """
+    from triage.learning.io import header_of, import_log, load_map, write_rejects
+    from triage.store.db import Store
+
+    if not log_file.exists():
+        raise TriageError(f"{log_file}: no such learning log file.")
+    learning_map = load_map(map_file)
+    with Store(store) as db, db.transaction() as conn:
+        result = import_log(conn, log_file, learning_map, by)
+    if result.bad_rows:
+        rejects = rejects or log_file.with_name(f"{log_file.stem}-rejected.csv")
+        write_rejects(result, rejects, header_of(log_file))
+    if as_json:
+        click.echo(json.dumps({**result.as_json(), "rejects": str(rejects) if result.bad_rows else None}))
+        return
+    click.echo(
+        f"{log_file}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged, {len(result.bad_rows)} not imported."
+    )
+    for bad in result.bad_rows:
+        click.echo(f"  row {bad['row']} ({bad['reference'] or 'no reference'}): {bad['reason']}")
+    for u in result.unmatched_cases[:10]:
+        click.echo(f"  row {u['row']} ({u['reference']}): case {u['case']!r} matches no case; kept as given")
+    if len(result.unmatched_cases) > 10:
+        click.echo(
+            f"  ... and {len(result.unmatched_cases) - 10} more case references that match no case (--json lists them all)"
+        )
+    if result.bad_rows:
+        click.echo(f"Rows not imported are kept in {rejects}: correct them there and import that file.")
+
+
+@learning.command("export")
+@click.argument("out_file", type=click.Path(path_type=Path))
+@click.option("--map", "map_file", type=click.Path(path_type=Path), default=None, help="TOML column map: write that layout.")
+@click.option("--status", type=click.Choice(OUTCOME_STATUSES), default=None)
+@store_option
+@friendly_errors
+def learning_export(out_file: Path, map_file: Path | None, status: str | None, store: str) -> None:
+    """Export learning outcomes as CSV or XLSX (by the file's extension), ready to import again.
+
+    Example:
+
+        triage learning export learning-log.xlsx --status open
+    """
+    from triage.learning.io import export_log, load_map
+    from triage.learning.records import list_outcomes
+    from triage.store.db import Store
+
+    learning_map = load_map(map_file)
+    with Store(store) as db:
+        found = list_outcomes(db, status=status)
+    export_log(found, out_file, learning_map)
+    click.echo(f"Written {len(found)} learning outcomes to {out_file}.")
+
+
+@cli.group()
+def commitment() -> None:
+    """Commitments a complaint response made: what, owner, due date, tracked to done.
+
+    Example:
+
+        triage commitment list --overdue
+    """
+
+
+@commitment.command("add")
+@click.option("--case", "case_pk", type=int, required=True, help="The case id.")
+@click.option("--what", required=True, help="What was promised.")
+@click.option("--kind", type=click.Choice(COMMITMENT_KINDS), required=True)
+@click.option("--owner", default="", help="Who will do it (a person or team).")
+@click.option("--due", type=date_type, default=None, help="Due date.")
+@click.option("--within", type=int, default=None, help="Or: due this many working days after the response.")
+@click.option(
+    "--made-on", type=date_type, default=None, help="Date of the response that promised it (default: the case's latest response)."
+)
+@nation_option
+@store_option
+@by_option
+@friendly_errors
+def commitment_add(
+    case_pk: int,
+    what: str,
+    kind: str,
+    owner: str,
+    due: Any,
+    within: int | None,
+    made_on: Any,
+    nation: str,
+    store: str,
+    by: str,
+) -> None:
+    """Record a commitment made in a complaint response, with its owner and due date.
+
+    Example:
+
+        triage commitment add --case 12 --what "Replace the back door" --kind repair --owner "Repairs and Maintenance" --within 10 --by "J Okafor"
+    """
+    from triage.learning.commitments import add_commitment
+    from triage.store.db import Store
+
+    with Store(store) as db:
+        c = add_commitment(
+            db,
+            case_pk,
+            what,
+            kind,
+            owner=owner,
+            due=due.date() if due else None,
+            within=within,
+            made_on=made_on.date() if made_on else None,
+            by=by,
+            nation=nation,
+        )
+    tracked = f"made in the response of {c.made_on:%d %b %Y}" if c.made_on else "not tracked until a response is recorded"
+    click.echo(f"Recorded commitment {c.id} on case {c.case_pk}: {c.kind}, due {c.due:%a %d %b %Y}; {tracked}.")
+
+
+@commitment.command("list")
+@store_option
+@click.option("--case", "case_pk", type=int, default=None, help="Only this case.")
+@click.option("--status", type=click.Choice(COMMITMENT_STATUSES), default=None)
+@click.option("--overdue", is_flag=True, help="Only open commitments past their due date.")
+@click.option("--no-evidence", is_flag=True, help="Only commitments closed without evidence of completion.")
+@nation_option
+@today_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@friendly_errors
+def commitment_list(
+    store: str, case_pk: int | None, status: str | None, overdue: bool, no_evidence: bool, nation: str, today: Any, as_json: bool
+) -> None:
+    """List commitments, soonest due first, with what is overdue or closed without evidence.
+
+    Example:
+
+        triage commitment list --overdue --nation wales
+    """
+    from triage.learning.commitments import list_commitments
+    from triage.store.db import Store
+
+    day = _day(today)
+    with Store(store) as db:
+        found = list_commitments(db, case_pk=case_pk, status=status)
+    if overdue:
+        found = [c for c in found if c.overdue(day, nation)]
+    if no_evidence:
+        found = [c for c in found if c.closed_without_evidence]
+    for c in found:
+        if as_json:
+            click.echo(json.dumps(c.as_dict(day, nation)))
+            continue
+        for line in _commitment_lines(c, day, nation):
+            click.echo(line)
+    if not found and not as_json:
+        click.echo("No commitments match.")
+
+
+@commitment.command("done")
+@click.argument("commitment_id", type=int)
+@click.option("--evidence", default="", help="How it is known to be done: job number, report, payment reference, call log.")
+@click.option(
+    "--no-evidence", is_flag=True, help="Close it with no evidence; it is flagged as closed without evidence of completion."
+)
+@click.option("--on", "on", type=date_type, default=None, help="Date done (default today).")
+@store_option
+@by_option
+@friendly_errors
+def commitment_done(commitment_id: int, evidence: str, no_evidence: bool, on: Any, store: str, by: str) -> None:
+    """Mark a commitment done, with evidence of completion (or --no-evidence, which is flagged).
+
+    Example:
+
+        triage commitment done 7 --evidence "Job 44812 completed 14 Jan, photos on file" --by "J Okafor"
+    """
+    from triage.learning.commitments import close_commitment
+    from triage.store.db import Store
+
+    with Store(store) as db:
+        c = close_commitment(db, commitment_id, _day(on), evidence=evidence, no_evidence=no_evidence, by=by)
+    click.echo(
+        f"Commitment {c.id} done on {c.done_on:%d %b %Y}"
+        + (f": {c.evidence}" if c.evidence else "; flagged: closed without evidence of completion.")
+    )
+
+
+@commitment.command("cancel")
+@click.argument("commitment_id", type=int)
+@click.option("--reason", required=True, help="Why it no longer applies.")
+@store_option
+@by_option
+@friendly_errors
+def commitment_cancel(commitment_id: int, reason: str, store: str, by: str) -> None:
+    """Cancel a commitment that no longer applies, with the reason.
+
+    Example:
+
+        triage commitment cancel 7 --reason "Resident moved out; the new tenancy has its own repair order" --by "J Okafor"
+    """
+    from triage.learning.commitments import cancel_commitment
+    from triage.store.db import Store
+
+    with Store(store) as db:
+        c = cancel_commitment(db, commitment_id, reason, by=by)
+    click.echo(f"Commitment {c.id} cancelled: {c.cancelled_reason}")
 
 
 # -- report ---------------------------------------------------------------------------------

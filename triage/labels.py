@@ -30,3 +30,10 @@ CHANNELS: tuple[str, ...] = ("email", "survey", "webform")
 
 # What the header rules in triage.ingest.automail can mark a message as.
 AUTOMATED_TYPES: tuple[str, ...] = ("auto_reply", "bounce", "bulk")
+
+# Learning outcomes and commitments (triage.learning).
+RISKS: tuple[str, ...] = ("red", "amber", "green")  # risk of a repeat complaint or an Ombudsman finding if not done
+ACTION_TYPES: tuple[str, ...] = ("policy", "process", "procedure", "training", "contractor", "other")
+OUTCOME_STATUSES: tuple[str, ...] = ("open", "implemented", "dropped")
+COMMITMENT_KINDS: tuple[str, ...] = ("repair", "inspection", "payment", "call_back", "other")
+COMMITMENT_STATUSES: tuple[str, ...] = ("open", "done", "cancelled")

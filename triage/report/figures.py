@@ -5,7 +5,7 @@ a definition and plain rows (strings, integers, floats, None). The three rendere
 what is here, so their numbers always agree.
 
 Each section is one function in ``SECTIONS`` taking the :class:`Context`; to add a section
-(issue 8: learning outcomes), write a function that returns a Section and append it.
+(issue 8: learning outcomes, ``learning``), write a function that returns a Section and append it.
 """
 
 from __future__ import annotations
@@ -546,6 +546,33 @@ def bad_rows(ctx: Context) -> Section:
     return Section("data", "Data quality", "", [table], list(ctx.inputs.notes))
 
 
+def learning(ctx: Context) -> Section:
+    """Learning outcomes and commitments (issue 8), from ``triage.learning.figures`` over the
+    report's whole range; the theme table's complaints are this report's stage 1 complaints."""
+    from triage.learning.figures import figures_from
+
+    title = "Learning from complaints"
+    if ctx.inputs.learning is None:
+        note = "A register holds no learning outcomes or commitments: report over the store to include them."
+        return Section("learning", title, "", [], [note])
+    start, end = ctx.periods[0].start, ctx.periods[-1].end
+    figures = figures_from(
+        ctx.inputs.learning,
+        start,
+        end,
+        complaints=Counter(t for c in ctx.stages[1] for t in c.themes),
+        complaints_counted="stage 1 complaints received in the report's range, as in the complaints section",
+        nation=ctx.nation,
+    )
+    figures.by_theme.rows = [[label(str(row[0])), *row[1:]] for row in figures.by_theme.rows]
+    intro = (
+        "What complaints taught (learning outcomes recorded with triage learning or imported from a learning log) and "
+        "what complaint responses promised (commitments), over the report's whole range and beside the previous range "
+        "of the same length."
+    )
+    return Section("learning", title, intro, figures.tables())
+
+
 SECTIONS: list[Callable[[Context], Section]] = [
     headline,
     volumes,
@@ -554,6 +581,7 @@ SECTIONS: list[Callable[[Context], Section]] = [
     outcomes,
     timescales,
     flags,
+    learning,
     excerpts,
     bad_rows,
 ]

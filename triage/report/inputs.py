@@ -34,6 +34,7 @@ from triage.store.db import Store
 from triage.store.schema import case_events, case_messages, cases, classifications, messages
 
 if TYPE_CHECKING:
+    from triage.learning.figures import LearningRecords
     from triage.route.audit import RegisterMap
 
 OUTCOMES: tuple[str, ...] = ("upheld", "partly_upheld", "not_upheld")
@@ -104,6 +105,7 @@ class Inputs:
     excerpts: dict[str, list[str]] = field(default_factory=dict)  # theme -> raw texts, newest first
     bad_rows: list[dict[str, object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    learning: LearningRecords | None = None  # the store's learning outcomes and commitments
 
     def __add__(self, other: Inputs) -> Inputs:
         merged = Inputs(self.periods, self.sources + other.sources)
@@ -114,6 +116,7 @@ class Inputs:
         merged.excerpts = {t: self.excerpts.get(t, []) + other.excerpts.get(t, []) for t in {*self.excerpts, *other.excerpts}}
         merged.bad_rows = self.bad_rows + other.bad_rows
         merged.notes = self.notes + other.notes
+        merged.learning = self.learning or other.learning
         return merged
 
 
@@ -136,7 +139,10 @@ def _latest_classification(conn: Connection) -> ColumnElement[bool]:
 
 
 def from_store(store: Store, periods: list[Period]) -> Inputs:
-    """Counts of the store's contacts received in the periods, and its complaint stages."""
+    """Counts of the store's contacts received in the periods, its complaint stages, and its
+    learning outcomes and commitments."""
+    from triage.learning.figures import load_records
+
     inputs = Inputs(periods, [f"store {store.url}"], flags_known=True)
     lo, hi = periods[0].utc_bounds()[0], periods[-1].utc_bounds()[1]
     c, m = classifications, messages
@@ -159,6 +165,7 @@ def from_store(store: Store, periods: list[Period]) -> Inputs:
         _store_excerpts(conn, joined, in_range, inputs)
         inputs.complaints = _store_complaints(conn, periods, latest)
         _store_case_flags(conn, store.is_sqlite, periods, inputs)
+        inputs.learning = load_records(conn)
         undated = conn.execute(select(func.count()).select_from(m).where(m.c.received_at.is_(None))).scalar_one()
     if undated:
         inputs.notes.append(f"{undated} stored messages have no received date and are not counted.")

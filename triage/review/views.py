@@ -283,10 +283,12 @@ def case_page(case_pk: int) -> Any:
 
 def _render_case(case_pk: int, status: int = 200, **extra: Any) -> Any:
     from triage.cases import EVENTS, OUTCOMES, get_case
+    from triage.learning import list_commitments, list_outcomes
 
     data = get_case(store(), case_pk, nation=settings().nation)
     if data is None:
         abort(404)
+    promised, learnt = list_commitments(store(), case_pk=case_pk), list_outcomes(store(), case_pk=case_pk)
     stage = "stage_2" if data["stage"] == "stage_2" else "stage_1"
     return page(
         "case.html",
@@ -297,6 +299,9 @@ def _render_case(case_pk: int, status: int = 200, **extra: Any) -> Any:
         event_stages=("service_request", "stage_1", "stage_2"),
         default_stage=stage,
         today=date.today(),
+        nation=settings().nation,
+        commitments=promised,
+        learning=learnt,
         done=request.args.get("done", ""),
         **extra,
     )

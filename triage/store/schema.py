@@ -272,3 +272,61 @@ imap_pending = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("mailbox", "folder", "uidvalidity", "uid", name="uq_imap_pending_uid"),
 )
+
+# -- learning outcomes and commitments -------------------------------------------------------
+learning_outcomes = Table(
+    "learning_outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reference", Text, nullable=False, unique=True),  # the landlord's, or LO-<id> when recorded here
+    Column("description", Text, nullable=False),  # what went wrong
+    Column("action", Text, nullable=False, server_default=""),
+    Column("action_type", String(16), nullable=False, server_default="other"),  # labels.ACTION_TYPES
+    Column("service_area", Text, nullable=False, server_default=""),
+    Column("theme", String(32), nullable=False, server_default=""),  # labels.THEMES, or blank
+    Column("risk", String(8), nullable=False),  # labels.RISKS
+    Column("identified", Date, nullable=False),
+    Column("target_date", Date),
+    Column("status", String(16), nullable=False, server_default="open"),  # labels.OUTCOME_STATUSES
+    Column("implemented", Date),
+    Column("dropped_on", Date),
+    Column("dropped_reason", Text, nullable=False, server_default=""),
+    Column("source", String(16), nullable=False),  # recorded | imported
+    Column("source_detail", Text, nullable=False, server_default=""),  # file and row of an import
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", Text, nullable=False),
+    Index("ix_learning_outcomes_identified", "identified"),
+)
+
+learning_outcome_cases = Table(
+    "learning_outcome_cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("outcome_pk", Integer, ForeignKey("learning_outcomes.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("case_pk", Integer, ForeignKey("cases.id"), index=True),  # NULL when the reference matches no case
+    Column("case_ref", Text, nullable=False),  # the case as given: an id or the landlord's reference
+    UniqueConstraint("outcome_pk", "case_ref", name="uq_learning_outcome_case"),
+)
+
+commitments = Table(
+    "commitments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_pk", Integer, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("what", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # labels.COMMITMENT_KINDS
+    Column("owner", Text, nullable=False, server_default=""),
+    Column("due", Date, nullable=False),
+    Column("made_on", Date),  # the response that promised it; NULL until a response is recorded
+    Column("status", String(16), nullable=False, server_default="open"),  # labels.COMMITMENT_STATUSES
+    Column("done_on", Date),
+    Column("evidence", Text, nullable=False, server_default=""),  # blank on a done commitment: closed without evidence
+    Column("cancelled_reason", Text, nullable=False, server_default=""),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("closed_by", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", Text, nullable=False),
+    Index("ix_commitments_due", "due"),
+)

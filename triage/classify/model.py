@@ -10,7 +10,7 @@ for high recall: a missed complaint costs a resident more than a second look cos
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -62,7 +62,10 @@ class Prediction:
     evidence: list[Evidence]
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # A shallow copy: dataclasses.asdict deep-copies every score and cost more than routing.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["kind_scores"], data["theme_scores"] = dict(self.kind_scores), dict(self.theme_scores)
+        data["themes"], data["review_reasons"] = list(self.themes), list(self.review_reasons)
         data["evidence"] = [e.as_dict() for e in self.evidence]
         return data
 

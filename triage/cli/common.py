@@ -1,0 +1,59 @@
+"""What the ``triage`` command modules share, in one place: the error wrapper, the store, nation,
+date, --by and --today options, and the helpers used by more than one module."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from triage.errors import TriageError
+
+DEFAULT_STORE = "triage.db"
+store_option = click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+
+
+def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TriageError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+nation_option = click.option(
+    "--nation",
+    type=click.Choice(["england", "wales", "scotland", "northern-ireland"]),
+    default="england",
+    show_default=True,
+    help="Whose bank holidays count.",
+)
+date_type = click.DateTime(["%Y-%m-%d"])
+by_option = click.option("--by", "by", required=True, help="Who is recording it.")
+today_option = click.option("--today", type=date_type, default=None, help="Treat this date as today (for reports and tests).")
+
+
+def date_or_today(value: Any) -> Any:
+    """The date of a --today/--on style option, or today when it was not given."""
+    from datetime import date
+
+    return value.date() if value else date.today()
+
+
+def commitment_lines(c: Any, day: Any, nation: str) -> list[str]:
+    """A commitment as text lines, for ``triage commitment list`` and ``triage case show``."""
+    lines = [
+        f"#{c.id:<5} case {c.case_pk:<6} {c.status:<10} due {c.due:%a %d %b %Y}  {c.kind:<10} {c.owner or '-':<24} {c.what[:60]}"
+    ]
+    if flags := "; ".join(c.flags(day, nation)):
+        lines.append(f"       {flags.upper() if c.overdue(day, nation) else flags}")
+    if not c.tracked:
+        lines.append("       not tracked: no response recorded on the case yet")
+    return lines

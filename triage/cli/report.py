@@ -1,0 +1,104 @@
+"""``triage report``: the complaints report (HTML, XLSX, JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from triage.cli.common import DEFAULT_STORE, date_type, friendly_errors
+
+
+@click.command()
+@click.option("--from", "start", type=date_type, required=True, help="First day of the report (YYYY-MM-DD).")
+@click.option("--to", "end", type=date_type, required=True, help="Last day of the report (YYYY-MM-DD).")
+@click.option(
+    "--by", type=click.Choice(["month", "quarter"]), default="month", show_default=True, help="Period of the trend tables."
+)
+@click.option(
+    "--register", type=click.Path(path_type=Path), default=None, help="A landlord's register (CSV or XLSX) to report on."
+)
+@click.option(
+    "--map",
+    "map_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="TOML column map for the register (as for triage audit); without it the columns are reference, received, "
+    "category, stage, service_area, themes, acknowledged, responded, extension_agreed, outcome, text.",
+)
+@click.option("--homes", type=click.IntRange(min=1), default=None, help="Homes owned, for complaints per 1,000 homes (CH01).")
+@click.option(
+    "--store",
+    default=None,
+    help="SQLite file or postgresql:// URL. Default: triage.db, or the pipeline's store, unless only --register is given.",
+)
+@click.option(
+    "--pipeline",
+    "pipeline_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Take the store, nation and homes from a pipeline file.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("report"),
+    show_default=True,
+    help="Folder for the report files.",
+)
+@friendly_errors
+def report(
+    start: Any,
+    end: Any,
+    by: str,
+    register: Path | None,
+    map_file: Path | None,
+    homes: int | None,
+    store: str | None,
+    pipeline_file: Path | None,
+    out_dir: Path,
+) -> None:
+    """Write report.html, report.xlsx and report.json: complaints, themes and trends.
+
+    Volumes by kind over time; complaints by stage, service area and theme; theme trends with
+    significant rises and falls marked; outcomes; responses within Code timescales (CH02);
+    complaints per 1,000 homes (CH01); ghost-stage, vulnerability and hazard flags; redacted
+    examples. All three files come from one computation. Over the store, a register, or both.
+
+    Example:
+
+        triage report --from 2025-04-01 --to 2026-03-31 --by quarter --homes 4200 --store triage.db --out report/
+    """
+    from triage.report import make_report, write_report
+
+    nation = "england"
+    if pipeline_file is not None:
+        from triage.pipeline import load as load_pipeline
+
+        job = load_pipeline(pipeline_file)
+        store = store or job.store_url()
+        homes = homes or job.pipeline.homes
+        nation = job.pipeline.nation
+    if store is None and register is None:
+        store = DEFAULT_STORE
+    result = make_report(
+        start.date(), end.date(), by=by, store=store, register=register, map_file=map_file, homes=homes, nation=nation
+    )
+    files = write_report(result, out_dir)
+    figures = {f.id: f.value for f in result.figures}
+    click.echo(
+        f"{figures['contacts']} contacts; {figures['stage1']} stage 1 and {figures['stage2']} stage 2 complaints; "
+        f"CH02 stage 1 {_shown(figures['ch02_stage1'])}%, stage 2 {_shown(figures['ch02_stage2'])}%."
+    )
+    problems = result.table("register_problems").rows
+    if problems:
+        click.echo(f"{len(problems)} register rows have problems (listed in the report):", err=True)
+        for row_number, reference, reason in problems:
+            click.echo(f"  row {row_number} ({reference or 'no reference'}): {reason}", err=True)
+    click.echo(f"Written: {files.html}, {files.xlsx}, {files.json}")
+
+
+def _shown(value: object) -> str:
+    return "–" if value is None else str(value)

@@ -222,3 +222,18 @@ def test_the_sample_pipeline_puts_messages_on_cases(tmp_path: Path) -> None:
         first = rows["Water coming through bathroom ceiling - Flat 6 Alder Court"]
         assert last["case_pk"] == first["case_pk"]
         assert "repeated_chasing" in {f["rule"] for f in last["flags"]}
+
+
+def test_the_queue_shows_a_case_s_overdue_commitment(tmp_path: Path) -> None:
+    from triage.learning.commitments import add_commitment
+
+    db = str(tmp_path / "q.db")
+    with Store(db) as store:
+        _, a = put(store, 1, date(2026, 10, 1), kind="complaint", subject="Complaint about my back door")
+        record_event(store, a.case_pk, Event("responded", "stage_1", date(2026, 10, 14), outcome="upheld", recorded_by="J"))
+        add_commitment(store, a.case_pk, "Replace the back door", "repair", due=date(2026, 10, 30), by="J")
+    runner = CliRunner()
+    out = runner.invoke(cli, ["queue", "--store", db, "--today", "2026-11-02"]).output
+    assert "        OVERDUE COMMITMENT #1: Replace the back door (due 30 Oct)" in out.splitlines()
+    line = runner.invoke(cli, ["queue", "--store", db, "--today", "2026-10-30", "--json"]).output.splitlines()[0]
+    assert json.loads(line)["overdue_commitments"] == []

@@ -228,3 +228,16 @@ def test_case_show_shows_an_overdue_commitment_and_the_cases_learning(db: str) -
     code, out, _ = invoke("case", "show", "1", "--today", "2026-10-30", "--store", db, "--json")
     shown = json.loads(out)
     assert shown["commitments"][0]["overdue"] is False and shown["learning_outcomes"][0]["reference"] == "LO-0001"
+
+
+def test_an_overdue_commitment_is_shown_with_its_case_in_case_list(db: str) -> None:
+    invoke("commitment", "add", "--case", "1", "--what", "Replace the back door", "--kind", "repair",
+           "--due", "2026-10-30", "--store", db, "--by", "jo")  # fmt: skip
+    code, out, _ = invoke("case", "list", "--today", "2026-11-02", "--store", db)
+    assert code == 0
+    assert "             OVERDUE COMMITMENT #1: Replace the back door (due 30 Oct)" in out.splitlines()
+    code, out, _ = invoke("case", "list", "--today", "2026-10-30", "--store", db, "--json")
+    assert all(json.loads(line)["overdue_commitments"] == [] for line in out.splitlines())
+    code, out, _ = invoke("case", "list", "--today", "2026-11-02", "--store", db, "--json")
+    by_case = {json.loads(line)["id"]: json.loads(line)["overdue_commitments"] for line in out.splitlines()}
+    assert by_case[1] == [{"id": 1, "what": "Replace the back door", "due": "2026-10-30"}]

@@ -348,6 +348,10 @@ def test_the_case_page_shows_an_overdue_commitment_and_the_cases_learning(app: F
     assert "<caption>Commitments made in responses</caption>" in page and "<caption>Learning outcomes</caption>" in page
     assert f"<strong>{late.flags(date.today())[0].capitalize()}</strong>" in page
     assert "<strong>Closed without evidence of completion</strong>" in page and "LO-0001" in page
+    # ... and wherever else the case is shown: the cases list and the queue.
+    shown = f"overdue commitment: Replace the back door (due {made:%d %b})"
+    assert shown in sign_in(app).get("/cases").text
+    assert shown in sign_in(app).get("/queue").text
 
 
 def test_record_case_events_acknowledged_extension_escalated(app: Flask, classified_store: Store) -> None:

@@ -28,12 +28,21 @@ def case() -> None:
 @click.option("--overdue", is_flag=True, help="Only cases whose next Code deadline has passed.")
 @click.option("--flagged", is_flag=True, help="Only cases with a recorded breach (late, or an extension beyond the Code).")
 @click.option("--today", type=date_type, default=None, help="Treat this date as today.")
+@nation_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @friendly_errors
 def case_list(
-    store: str, stage: str | None, resident: str | None, overdue: bool, flagged: bool, today: Any, as_json: bool
+    store: str,
+    stage: str | None,
+    resident: str | None,
+    overdue: bool,
+    flagged: bool,
+    today: Any,
+    nation: str,
+    as_json: bool,
 ) -> None:
-    """List cases, most recent contact first, with their stage and next deadline.
+    """List cases, most recent contact first, with their stage, next deadline and any overdue
+    commitments.
 
     Example:
 
@@ -42,19 +51,24 @@ def case_list(
     from datetime import date
 
     from triage.cases import list_cases
+    from triage.learning.commitments import overdue_by_case
     from triage.store.db import Store
 
     day = today.date() if today else date.today()
     with Store(store) as db:
         rows = list_cases(db, stage, resident, day if overdue else None, flagged)
+        late = overdue_by_case(db, day, nation)
     for r in rows:
         if as_json:
-            click.echo(json.dumps(r, default=str))
+            commitments = [{"id": c.id, "what": c.what, "due": c.due.isoformat()} for c in late.get(r["id"], [])]
+            click.echo(json.dumps({**r, "overdue_commitments": commitments}, default=str))
             continue
         due = f"due {r['due_date']:%d %b %Y}" + (" OVERDUE" if r["due_date"] < day else "") if r["due_date"] else "nothing due"
         click.echo(f"case #{r['id']:<5} {r['stage']:<16} {r['messages']:>3} msg  {due:<24} {r['title'][:60]}")
         if r["due_what"]:
             click.echo(f"             {r['due_what']}")
+        for c in late.get(r["id"], []):
+            click.echo(f"             OVERDUE COMMITMENT #{c.id}: {c.what[:60]} (due {c.due:%d %b})")
     if not rows and not as_json:
         click.echo("No cases match.")
 

@@ -115,6 +115,7 @@ def audit(register: Path, map_file: Path | None, out_dir: Path, model_dir: Path 
 @click.option("--due-within", type=int, default=None, help="Due within N days from today (overdue included).")
 @click.option("--overdue", is_flag=True, help="Only items whose due date has passed.")
 @today_option
+@nation_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @friendly_errors
 def queue(
@@ -125,9 +126,11 @@ def queue(
     due_within: int | None,
     overdue: bool,
     today: Any,
+    nation: str,
     as_json: bool,
 ) -> None:
     """List a work queue, soonest due first: what to do, by when, and why it was flagged.
+    A case's overdue commitments (promised repairs, visits, payments) are shown with it.
 
     Example:
 
@@ -135,6 +138,7 @@ def queue(
     """
     from datetime import date, timedelta
 
+    from triage.learning.commitments import overdue_by_case
     from triage.message import UK
     from triage.store.db import Store
 
@@ -142,6 +146,7 @@ def queue(
     due_before = day - timedelta(days=1) if overdue else (day + timedelta(days=due_within) if due_within is not None else None)
     with Store(store) as db:
         rows = db.queue(area, kind, due_before)
+        late = overdue_by_case(db, day, nation)
     if flag:
         rows = [r for r in rows if any(flag in (f["type"], f["rule"]) for f in r["flags"] + r["case_flags"])]
     for r in rows:
@@ -153,6 +158,9 @@ def queue(
                         **r,
                         "received_at": r["received_at"].isoformat() if r["received_at"] else None,
                         "due_date": r["due_date"].isoformat() if r["due_date"] else None,
+                        "overdue_commitments": [
+                            {"id": c.id, "what": c.what, "due": c.due.isoformat()} for c in late.get(r["case_pk"], [])
+                        ],
                     },
                     default=str,
                 )
@@ -163,6 +171,8 @@ def queue(
         on_case = f"case #{r['case_pk']} ({r['case_stage']})" if r["case_pk"] else "no case"
         click.echo(f"#{r['id']:<6} due {due:<14} {r['kind']:<16} {r['queue']:<24} rcvd {received}  {r['subject'][:50]}")
         click.echo(f"        {on_case}")
+        for c in late.get(r["case_pk"], []):
+            click.echo(f"        OVERDUE COMMITMENT #{c.id}: {c.what[:60]} (due {c.due:%d %b})")
         if r["due_what"] or flags:
             click.echo(f"        {r['due_what']}" + (f"  [{flags}]" if flags else ""))
     if not rows and not as_json:

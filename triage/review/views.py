@@ -166,6 +166,7 @@ def queue() -> Any:
     return page(
         "queue.html",
         rows=rows,
+        late=_overdue_commitments(today),
         areas=_areas(),
         area=area or "",
         kind=kind or "",
@@ -273,7 +274,15 @@ def cases() -> Any:
 
     stage = request.args.get("stage") if request.args.get("stage") in STAGES else None
     rows = list_cases(store(), stage=stage, limit=200)
-    return page("cases.html", rows=rows, stages=STAGES, stage=stage or "", today=date.today())
+    today = date.today()
+    return page("cases.html", rows=rows, stages=STAGES, stage=stage or "", today=today, late=_overdue_commitments(today))
+
+
+def _overdue_commitments(today: date) -> dict[int, list[Any]]:
+    """Overdue commitments by case, shown wherever the case is (Code 6.6, 6.17)."""
+    from triage.learning.commitments import overdue_by_case
+
+    return overdue_by_case(store(), today, settings().nation)
 
 
 @bp.get("/cases/<int:case_pk>")

@@ -220,3 +220,14 @@ def link_cases(store: Store, review_sample: list[tuple[object, dict]]) -> None:
         for row in store.unclassified("f" * 64, 1000):  # every message, in the order received
             p = by_sha[sha[row["id"]]]
             link_message(conn, row, p["kind"], p["dissatisfied"], p["themes"], p["on_complaints_register"], CaseRules())
+
+
+def sample_pipeline(folder: Path) -> Path:
+    """A copy of pipelines/sample.toml in ``folder``/pipelines whose store is ``folder``/triage.db,
+    so a test never touches the user's own triage.db."""
+    (folder / "pipelines").mkdir(exist_ok=True)
+    text = (ROOT / "pipelines" / "sample.toml").read_text()
+    text = text.replace('"../triage/', f'"{ROOT}/triage/').replace('"../models/', f'"{ROOT}/models/')
+    path = folder / "pipelines" / "sample.toml"
+    path.write_text(text)
+    return path

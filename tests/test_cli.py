@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, make_email
+from conftest import ROOT, make_email, sample_pipeline
 
 from triage.cli import cli
 
@@ -41,11 +41,7 @@ def test_ingest_json_summary_and_rerun_stores_nothing(tmp_path: Path) -> None:
 
 def test_sample_pipeline_runs_and_is_idempotent(tmp_path: Path) -> None:
     # Copy the pipeline beside a scratch store so the test never touches the user's triage.db.
-    (tmp_path / "pipelines").mkdir()
-    text = (ROOT / "pipelines" / "sample.toml").read_text()
-    text = text.replace('"../triage/', f'"{ROOT}/triage/').replace('"../models/', f'"{ROOT}/models/')
-    (tmp_path / "pipelines" / "sample.toml").write_text(text)
-    code, out, err = invoke("run", str(tmp_path / "pipelines" / "sample.toml"), "--json")
+    code, out, err = invoke("run", str(sample_pipeline(tmp_path)), "--json")
     assert code == 0, err
     first = json.loads(out)
     assert first["stored"] >= 70 and first["quarantined"] == 0 and first["errors"] == []

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import sample_pipeline
 
 from triage.cli import cli
 
@@ -15,11 +15,7 @@ from triage.cli import cli
 @pytest.fixture(scope="module")
 def sample_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("queue")
-    (folder / "pipelines").mkdir()
-    text = (ROOT / "pipelines" / "sample.toml").read_text()
-    text = text.replace('"../triage/', f'"{ROOT}/triage/').replace('"../models/', f'"{ROOT}/models/')
-    (folder / "pipelines" / "sample.toml").write_text(text)
-    result = CliRunner().invoke(cli, ["run", str(folder / "pipelines" / "sample.toml"), "--json"])
+    result = CliRunner().invoke(cli, ["run", str(sample_pipeline(folder)), "--json"])
     assert result.exit_code == 0, result.stderr
     return str(folder / "triage.db")
 

@@ -13,7 +13,7 @@ from typing import Any
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, sample_pipeline
 from sqlalchemy import func, select
 
 from triage.cli import cli
@@ -294,11 +294,7 @@ def test_periods_follow_uk_midnight_and_financial_quarters() -> None:
 @pytest.fixture(scope="module")
 def sample_store(tmp_path_factory: pytest.TempPathFactory) -> str:
     folder = tmp_path_factory.mktemp("report-sample")
-    (folder / "pipelines").mkdir()
-    text = (ROOT / "pipelines" / "sample.toml").read_text()
-    text = text.replace('"../triage/', f'"{ROOT}/triage/').replace('"../models/', f'"{ROOT}/models/')
-    (folder / "pipelines" / "sample.toml").write_text(text)
-    result = CliRunner().invoke(cli, ["run", str(folder / "pipelines" / "sample.toml"), "--json"])
+    result = CliRunner().invoke(cli, ["run", str(sample_pipeline(folder)), "--json"])
     assert result.exit_code == 0, result.stderr
     return str(folder / "triage.db")
 

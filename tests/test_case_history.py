@@ -216,3 +216,17 @@ def test_reference_patterns_are_configurable_and_checked() -> None:
     with pytest.raises(ConfigError, match="not a valid regular expression"):
         CaseRules(reference_patterns=(r"(HC\d+",))
     assert normalise_reference("cmp-123 45") == "CMP12345"
+
+
+def test_a_response_on_the_day_of_the_complaint_does_not_make_it_an_escalation_request() -> None:
+    same_day = [
+        Event("received", "stage_1", date(2026, 3, 4), id=1),
+        Event("acknowledged", "stage_1", date(2026, 3, 4), id=2),
+        Event("responded", "stage_1", date(2026, 3, 4), id=3),
+    ]
+    complaint = contact(1, date(2026, 3, 4), complaint=True)
+    assert clock(same_day, [complaint]) == (None, "")
+    assert breaches(same_day, [complaint], today=date(2026, 3, 20)) == []
+    assert rules_of(contact_flags(same_day, [complaint], contact(2, date(2026, 3, 5), complaint=True), RULES, "c")) == [
+        "not_escalated"
+    ]

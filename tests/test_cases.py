@@ -40,6 +40,7 @@ def put(
     body: str = "The pipe under my sink is leaking.",
     reply_to: int | None = None,
     rules: CaseRules = RULES,
+    at: tuple[int, int] = DEFAULT_TIME,
 ) -> Any:
     """Store message n (with Message-ID <n@test>), classify it as told, and link it."""
     from datetime import datetime
@@ -48,7 +49,7 @@ def put(
     msg["From"] = sender
     msg["To"] = "customer.services@northbrook-homes.example"
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime(day.year, day.month, day.day, *DEFAULT_TIME, tzinfo=UK))
+    msg["Date"] = format_datetime(datetime(day.year, day.month, day.day, *at, tzinfo=UK))
     msg["Message-ID"] = f"<{n}@test>"
     if reply_to is not None:
         msg["In-Reply-To"] = f"<{reply_to}@test>"
@@ -237,3 +238,47 @@ def test_the_queue_shows_a_case_s_overdue_commitment(tmp_path: Path) -> None:
     assert "        OVERDUE COMMITMENT #1: Replace the back door (due 30 Oct)" in out.splitlines()
     line = runner.invoke(cli, ["queue", "--store", db, "--today", "2026-10-30", "--json"]).output.splitlines()[0]
     assert json.loads(line)["overdue_commitments"] == []
+
+
+def test_a_message_classified_again_by_a_new_model_stays_on_its_case(store: Store) -> None:
+    _, a = put(store, 1, date(2026, 11, 2))
+    put(store, 2, date(2026, 11, 4), reply_to=1, kind="complaint", subject="Re: not good enough")
+    with store.engine.connect() as conn:
+        row = dict(conn.execute(select(messages).where(messages.c.message_id == "<2@test>")).mappings().one())
+    with store.transaction() as conn:
+        again = link_message(conn, row, "complaint", True, ["repairs"], True, RULES)
+    assert again is not None and (again.case_pk, again.rule) == (a.case_pk, "already")
+    assert [f.rule for f in again.flags] == ["recorded_outside_process"]  # judged against the case as it was
+    case = get_case(store, a.case_pk)
+    assert case is not None and len(case["messages"]) == 2
+
+
+def test_an_escalation_always_starts_stage_2(store: Store) -> None:
+    _, a = put(store, 1, date(2026, 11, 2), kind="complaint")
+    record_event(store, a.case_pk, Event("responded", "stage_1", date(2026, 11, 10), recorded_by="J"))
+    record_event(store, a.case_pk, Event("escalated", "stage_1", date(2026, 11, 12), recorded_by="J"))  # a form's default
+    case = get_case(store, a.case_pk)
+    assert case is not None and case["stage"] == "stage_2"
+    assert [(e.event, e.stage) for e in case["events"]][-1] == ("escalated", "stage_2")
+
+
+def test_a_case_opens_on_the_uk_date(store: Store) -> None:
+    # 00:30 on Friday 7 June 2024 in London is 23:30 on Thursday in UTC.
+    _, a = put(store, 1, date(2024, 6, 7), kind="complaint", at=(0, 30))
+    case = get_case(store, a.case_pk, today=date(2024, 6, 14))
+    assert case is not None and case["events"][0].on == date(2024, 6, 7)
+    assert (case["due_date"], case["flags"]) == (date(2024, 6, 14), [])
+
+
+def test_merging_moves_commitments_and_learning_with_the_messages(store: Store) -> None:
+    from triage.learning import add_commitment
+    from triage.learning.commitments import overdue_by_case
+
+    _, a = put(store, 1, date(2026, 10, 1), kind="complaint")
+    _, b = put(store, 2, date(2026, 10, 2), kind="complaint", sender="sam@example.com")
+    record_event(store, b.case_pk, Event("responded", "stage_1", date(2026, 10, 9), recorded_by="J"))
+    add_commitment(store, b.case_pk, "Fix boiler", "repair", due=date(2026, 10, 20), by="J")
+    merge_cases(store, a.case_pk, b.case_pk, by="J")
+    assert {pk: [c.what for c in cs] for pk, cs in overdue_by_case(store, date(2026, 11, 2)).items()} == {
+        a.case_pk: ["Fix boiler"]
+    }

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -525,9 +526,13 @@ def test_acknowledgement_drafts_for_new_complaints(tmp_path: Path, dovecot: Dove
     assert len(fetched) == len(complaints)
     assert all(b"\\Draft" in d[b"FLAGS"] for d in fetched.values())
     texts = [d[b"BODY[]"].decode() for d in fetched.values()]
-    deadlines = stage_deadlines(1, first["received_at"].astimezone(drafts.UK).date())
+    # The draft is the acknowledgement: the response is due 10 working days after it is written (6.3).
+    received = first["received_at"].astimezone(drafts.UK).date()
+    written = max(datetime.now(UTC).astimezone(drafts.UK).date(), received)
+    deadlines = stage_deadlines(1, received, acknowledged=written)
     mine = next(t for t in texts if first["message_id"] in t)
     assert f"{deadlines.respond_by:%A %d %B %Y}" in mine and "expression of dissatisfaction" in mine
+    assert "This email acknowledges your complaint" in mine
     assert "To: " + first["sender_addr"] in mine
 
 

@@ -148,7 +148,8 @@ def classify_store(
                 link = link_message(conn, r, p.kind, p.dissatisfied, p.themes, a["on_complaints_register"], rules, nation)
                 if link is None:
                     continue
-                links[link.rule] = links.get(link.rule, 0) + 1
+                if link.rule != "already":
+                    links[link.rule] = links.get(link.rule, 0) + 1
                 if link.flags:
                     conn.execute(
                         update(classifications)

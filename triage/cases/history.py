@@ -137,7 +137,8 @@ def escalation_request(events: list[Event], contacts: list[Contact]) -> Contact 
     t = timelines(events)
     if 1 not in t or t[1].responded is None or 2 in t:
         return None
-    after = [c for c in contacts if c.reads_as_complaint and c.day is not None and c.day >= t[1].responded]
+    # Events have dates, not times: a contact on the response day may be the complaint itself.
+    after = [c for c in contacts if c.reads_as_complaint and c.day is not None and c.day > t[1].responded]
     return min(after, key=lambda c: (c.received, c.pk)) if after else None
 
 
@@ -239,7 +240,7 @@ def contact_flags(
                 )
             )
     if day is not None and new.reads_as_complaint:
-        if 1 in t and t[1].responded and 2 not in t and day >= t[1].responded:
+        if 1 in t and t[1].responded and 2 not in t and day > t[1].responded:
             by = add_working_days(day, RULES["stage2_acknowledge"].working_days, nation)
             flags.append(
                 make_flag(
@@ -247,6 +248,6 @@ def contact_flags(
                     [f"stage 1 response sent {t[1].responded} on {case_label}", f"acknowledge at stage 2 by {by}"],
                 )
             )
-        if 2 in t and t[2].responded and day >= t[2].responded:
+        if 2 in t and t[2].responded and day > t[2].responded:
             flags.append(make_flag("after_final_response", [f"stage 2 final response sent {t[2].responded} on {case_label}"]))
     return flags

@@ -8,7 +8,7 @@ Which messages open a case is in the annotation guide (training_data/GUIDE.md, s
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,9 +17,19 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from triage.cases.history import Contact, Event, breaches, check_event, clock, contact_flags, stage_of
 from triage.cases.rules import CaseRules
 from triage.errors import InputError
+from triage.message import UK
 from triage.route.flags import Flag
 from triage.store.db import Store, as_utc
-from triage.store.schema import case_events, case_messages, case_refs, cases, classifications, messages
+from triage.store.schema import (
+    case_events,
+    case_messages,
+    case_refs,
+    cases,
+    classifications,
+    commitments,
+    learning_outcome_cases,
+    messages,
+)
 
 OPENS_CASE = ("complaint", "service_request", "mp_enquiry")  # 'other', compliments and automated mail join only
 RESIDENT_LINK_KINDS = ("complaint", "service_request", "compliment")  # an MP writes for many constituents
@@ -78,6 +88,7 @@ _CONTACTS = (
 _EVENTS = select(case_events).where(case_events.c.case_pk == bindparam("pk")).order_by(case_events.c.id)
 _CASE_REFS = select(case_refs.c.ref).where(case_refs.c.case_pk == bindparam("pk"))
 _UPDATE_CASE = update(cases).where(cases.c.id == bindparam("pk"))
+_CASE_OF_MESSAGE = select(case_messages.c.case_pk).where(case_messages.c.message_pk == bindparam("pk"))
 _INSERT = {t.name: insert(t) for t in (cases, case_events, case_messages, case_refs)}
 
 
@@ -234,6 +245,17 @@ def _write_case(conn: Connection, case_pk: int, evs: list[Event], people: list[C
     )
 
 
+def _relink(conn: Connection, case_pk: int, new: Contact, is_contact: bool, rules: CaseRules, nation: str) -> Link:
+    """A message already on a case, classified again: its history flags are worked out against
+    the contacts before it, and the case is refreshed with its new classification."""
+    evs = events(conn, case_pk)
+    people, themes = _contacts_and_themes(conn, case_pk)
+    earlier = [c for c in people if c.pk != new.pk and (c.received, c.pk) < (new.received, new.pk)] if new.received else []
+    flags = contact_flags(evs, earlier, new, rules, label(case_pk), nation) if is_contact else []
+    _write_case(conn, case_pk, evs, people, themes, nation)
+    return Link(case_pk, "already", f"already on {label(case_pk)}", flags)
+
+
 def _opening_stage(msg: dict[str, Any], kind: str, on_register: bool) -> str | None:
     """The stage triage records when a message opens a case (GUIDE.md section 9)."""
     if msg.get("channel") == "survey":
@@ -258,13 +280,16 @@ def link_message(
     refs = _references(msg, rules)
     from_landlord = rules.from_landlord(msg.get("sender_addr") or "")
     is_contact = not from_landlord and not msg.get("automated")
+    received = as_utc(msg.get("received_at"))
+    new = Contact(msg["id"], received, kind == "complaint" or dissatisfied, msg.get("subject") or "")
+    already = conn.scalar(_CASE_OF_MESSAGE, {"pk": msg["id"]})
+    if already is not None:  # classified again (a new model): read the case as it was when it came
+        return _relink(conn, already, new, is_contact, rules, nation)
     link = (
         _by_thread(conn, msg)
         or _by_reference(conn, refs)
         or (_by_resident(conn, msg, kind, themes, rules) if is_contact else None)
     )
-    received = as_utc(msg.get("received_at"))
-    new = Contact(msg["id"], received, kind == "complaint" or dissatisfied, msg.get("subject") or "")
     evs: list[Event] = []
     people: list[Contact] = []
     case_themes: set[str] = set()
@@ -290,7 +315,7 @@ def link_message(
             opened = Event(
                 "received",
                 stage,
-                (received or _now()).date(),
+                (received or _now()).astimezone(UK).date(),  # the UK date: working days are UK days
                 reason=f"{why} (triage)",
                 message_pk=msg["id"],
                 recorded_by="triage",
@@ -337,6 +362,8 @@ def _require_case(conn: Connection, case_pk: int) -> None:
 
 def record_event(store: Store, case_pk: int, event: Event, nation: str = "england") -> int:
     """Record what happened on a case (validated against its current stage); returns the event id."""
+    if event.event == "escalated" and event.stage != "stage_2":
+        event = replace(event, stage="stage_2")  # an escalation starts stage 2, whatever a form defaulted to
     with store.transaction() as conn:
         _require_case(conn, case_pk)
         evs = events(conn, case_pk)
@@ -472,5 +499,8 @@ def merge_cases(store: Store, into: int, other: int, by: str, nation: str = "eng
         ours = [r for (r,) in conn.execute(select(case_refs.c.ref).where(case_refs.c.case_pk == into))]
         conn.execute(delete(case_refs).where(case_refs.c.case_pk == other, case_refs.c.ref.in_(ours)))
         conn.execute(update(case_refs).where(case_refs.c.case_pk == other).values(case_pk=into))
+        # What the case promised and taught goes with it (triage.learning's tables).
+        conn.execute(update(commitments).where(commitments.c.case_pk == other).values(case_pk=into))
+        conn.execute(update(learning_outcome_cases).where(learning_outcome_cases.c.case_pk == other).values(case_pk=into))
         conn.execute(update(cases).where(cases.c.id == other).values(merged_into=into, updated_at=_now()))
         refresh(conn, into, nation)

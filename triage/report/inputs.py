@@ -283,7 +283,8 @@ def _store_complaints(conn: Connection, periods: list[Period], latest: ColumnEle
     )
     stages: dict[tuple[int, int], ComplaintStage] = {}
     for pk, event, stage_name, on, extended_to, outcome in conn.execute(events.order_by(e.c.case_pk, e.c.on, e.c.id)):
-        stage = {"stage_1": 1, "stage_2": 2}.get(stage_name)
+        # An escalation starts stage 2 whatever stage it was filed under (as triage.cases.history reads it).
+        stage = 2 if event == "escalated" else {"stage_1": 1, "stage_2": 2}.get(stage_name)
         if stage is None:
             continue
         key = (pk, stage)

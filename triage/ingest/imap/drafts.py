@@ -38,7 +38,10 @@ def build(source: ImapSource, p: Pending, nation: str = "england", now: datetime
     assert p.message is not None
     m = p.message
     received = (m["received_at"] or now or datetime.now(UTC)).astimezone(UK)
-    d = stage_deadlines(1, received.date(), nation=nation)
+    # This draft is the acknowledgement, so the response is counted from the day it is written
+    # (Code 6.3); sent later, the promised date is earlier than the Code's, never later.
+    written = (now or datetime.now(UTC)).astimezone(UK).date()
+    d = stage_deadlines(1, received.date(), acknowledged=max(written, received.date()), nation=nation)
     ack, resp = RULES["stage1_acknowledge"], RULES["stage1_respond"]
     first_lines = " ".join((m["body_new"] or "").split())[:400]
     name = m["sender_name"] or "resident"
@@ -54,7 +57,7 @@ We understand your complaint to be about: {first_lines or "(please see your emai
 If we have misunderstood, please reply and tell us; we will correct our record.
 
 What happens next (stage 1):
-- We will acknowledge your complaint by {d.acknowledge_by:%A %d %B %Y} ({ack.working_days} working days, Code {ack.code}); this email is that acknowledgement.
+- This email acknowledges your complaint (we must do so within {ack.working_days} working days, by {d.acknowledge_by:%A %d %B %Y}, Code {ack.code}).
 - We will send you our full response by {d.respond_by:%A %d %B %Y} ({resp.working_days} working days from the acknowledgement, Code {resp.code}).
 - If we need more time we will tell you why and agree a new date; without good reason that will not be later than {d.extended_respond_by:%A %d %B %Y}.
 - If you are unhappy with our stage 1 response you can ask us to review it at stage 2, and you can

@@ -183,6 +183,9 @@ def _sync_folder(client: IMAPClient, source: ImapSource, folder: str, delimiter:
     elif cp is not None:
         last = cp.last_uid
     if not opts.dry_run:
+        # Mail stored before a crash may not be classified yet: classify it first, so the
+        # leftover keywords and moves are the right ones.
+        _classify(opts, result)
         _apply_pending(client, source, folder, uidvalidity, delimiter, keywords_ok, opts, result)
     uids = _new_uids(client, last)
     if not uids:
@@ -224,12 +227,13 @@ def _sync_batch(
     result: SyncResult,
 ) -> list[int]:
     fetched = client.fetch(chunk, [b"BODY.PEEK[]"])
+    _fetch_missing(client, source, folder, chunk, fetched)
     items: list[tuple[int, Message | Quarantined]] = []
     done: list[int] = []
     for uid in chunk:
         done.append(uid)
         data = fetched.get(uid)
-        if data is not None:  # None: expunged by someone else since the search
+        if data is not None:  # None: expunged by someone else since the search (logged)
             raw = data.get(b"BODY[]") or b""
             where = Source("imap", mailbox=source.mailbox, folder=folder, uid=uid, uidvalidity=uidvalidity)
             items.append((uid, parse_email(bytes(raw), where, source.channel)))
@@ -248,13 +252,40 @@ def _sync_batch(
     result.counts.add(counts)
     for problem in counts.problems:
         log.warning("quarantined (left in the mailbox): %s", problem)
+    if opts.after_store is not None:
+        opts.after_store(folder, done)
+    _classify(opts, result)
+    _apply_pending(client, source, folder, uidvalidity, delimiter, keywords_ok, opts, result)
+    return done
+
+
+def _classify(opts: Options, result: SyncResult) -> None:
     if opts.classifier is not None:
         for k, v in opts.classifier.classify_store(opts.store).items():
             result.classified[k] = result.classified.get(k, 0) + v
-    if opts.after_store is not None:
-        opts.after_store(folder, done)
-    _apply_pending(client, source, folder, uidvalidity, delimiter, keywords_ok, opts, result)
-    return done
+
+
+def _fetch_missing(client: IMAPClient, source: ImapSource, folder: str, chunk: list[int], fetched: dict) -> None:
+    """A UID the FETCH reply left out: fetched again if the folder still has it, so a short reply
+    never moves the checkpoint past a message unread. Each skip is logged (UID only)."""
+    missing = [u for u in chunk if u not in fetched]
+    if not missing:
+        return
+    still = set(client.search(["UID", ",".join(map(str, missing))])) & set(missing)
+    if still:
+        fetched.update(client.fetch(sorted(still), [b"BODY.PEEK[]"]))
+    for uid in missing:
+        if uid in fetched:
+            continue
+        if uid in still:
+            log.warning(
+                "%s/%s: UID %d is in the folder but the server twice returned no content for it; skipped: check it there",
+                source.mailbox,
+                folder,
+                uid,
+            )
+        else:
+            log.info("%s/%s: UID %d was removed by another client before it could be read", source.mailbox, folder, uid)
 
 
 def _wants_actions(source: ImapSource) -> bool:

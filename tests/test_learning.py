@@ -412,3 +412,19 @@ def test_a_report_on_a_register_alone_says_it_has_no_learning() -> None:
     report = compute(Inputs(make_periods(date(2026, 10, 1), date(2026, 12, 31), "month")))
     section = next(s for s in report.sections if s.id == "learning")
     assert section.tables == [] and "report over the store" in section.notes[0]
+
+
+def test_a_case_label_names_a_case_and_a_bracketed_tag_a_reference(store: Store) -> None:
+    from sqlalchemy import insert
+
+    from triage.learning.records import resolve_case
+    from triage.store.schema import case_refs
+
+    with store.transaction() as conn:
+        ids = the_cases(conn)
+        conn.execute(insert(case_refs).values(case_pk=ids["C"], ref=f"#{ids['B']}"))  # a helpdesk tag [#<B's id>] on C
+        assert resolve_case(conn, f"#{ids['B']}") == ids["B"]  # how triage labels a case
+        assert resolve_case(conn, f"case #{ids['B']}") == resolve_case(conn, f"Case {ids['B']}") == ids["B"]
+        assert resolve_case(conn, f"[#{ids['B']}]") == ids["C"]  # the tag as it appears in a subject
+        assert resolve_case(conn, "cmp 1003") == ids["C"]
+        assert resolve_case(conn, "#999") is None

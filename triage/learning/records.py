@@ -151,19 +151,27 @@ def problems(o: Outcome) -> list[str]:
 
 
 # -- cases ---------------------------------------------------------------------------------
+_CASE_LABEL = re.compile(r"(?i)^\s*(?:case\s*)?#\s*(\d+)\s*$|^\s*case\s+(\d+)\s*$")
+
+
 def resolve_case(conn: Connection, text: str) -> int | None:
-    """The case a reference names: a case reference first (matched as ``triage.cases`` stores
-    them), then a case id ("12" or "#12"); a merged case resolves to the case it was merged
-    into. None when nothing matches."""
+    """The case a cell names. "#12", "case #12" or "case 12" (how triage labels cases) is case
+    12; anything else is a case reference first (matched as ``triage.cases`` stores them, so
+    "[#1234]" is a helpdesk tag), then a plain case id ("12"). A merged case resolves to the
+    case it was merged into. None when nothing matches."""
     from triage.cases.records import live_case
     from triage.cases.rules import normalise_reference
 
-    ref = normalise_reference(text)
+    pk = None
+    if m := _CASE_LABEL.match(text):
+        pk = conn.scalar(select(cases.c.id).where(cases.c.id == int(m.group(1) or m.group(2))))
+    ref = normalise_reference(text.strip().strip("[]"))
     if not ref:
         return None
-    pk = conn.scalar(select(case_refs.c.case_pk).where(case_refs.c.ref == ref).order_by(case_refs.c.case_pk).limit(1))
-    if pk is None and ref.lstrip("#").isdigit():
-        pk = conn.scalar(select(cases.c.id).where(cases.c.id == int(ref.lstrip("#"))))
+    if pk is None:
+        pk = conn.scalar(select(case_refs.c.case_pk).where(case_refs.c.ref == ref).order_by(case_refs.c.case_pk).limit(1))
+    if pk is None and ref.isdigit():
+        pk = conn.scalar(select(cases.c.id).where(cases.c.id == int(ref)))
     return None if pk is None else live_case(conn, pk)
 
 

@@ -258,6 +258,9 @@ def test_triage_run_reads_the_backlog_classifies_keywords_and_deletes_nothing(
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output.splitlines()[-1])
     assert (summary["seen"], summary["stored"], summary["quarantined"]) == (12, 12, 0)
+    # The summary counts what the mailbox's batches classified, and the cases they opened.
+    assert sum(n for k, n in summary["classified"].items() if k != "needs_review") == 12
+    assert sum(summary["cases"].values()) >= 1
     after = mailbox_state(admin)
     assert count_all(after) == count_all(before) == 12
     assert_nothing_deleted(after)

@@ -94,16 +94,20 @@ def run_pipeline(pipeline: Pipeline, store: Store) -> JobResult:
         elif isinstance(source, ImapSource):
             if loaded is None:
                 loaded = LoadedModel.for_pipeline(pipeline)
-            result.sources.append(_imap_backlog(store, source, run_id, loaded))
+            result.sources.append(_imap_backlog(store, source, run_id, loaded, result.classified))
     store.finish_run(run_id, result.total)
-    if (model_dir := pipeline.model_dir()) is not None:
-        from triage.route.routing import load_table
-
-        table = load_table(pipeline.resolve(pipeline.pipeline.routing) if pipeline.pipeline.routing else None)
-        result.classified = classify_store(
-            store, model_dir, table, pipeline.pipeline.nation, case_rules=pipeline.cases.to_rules(), cases_out=result.cases
-        )
+    # One model load for the whole job (the mailboxes above may have loaded it already).
+    if loaded is None:
+        loaded = LoadedModel.for_pipeline(pipeline)
+    if loaded is not None:
+        _add_counts(result.classified, loaded.classify_store(store))
+        result.cases = loaded.cases
     return result
+
+
+def _add_counts(into: dict[str, int], more: dict[str, int]) -> None:
+    for k, v in more.items():
+        into[k] = into.get(k, 0) + v
 
 
 def classify_store(
@@ -206,14 +210,18 @@ class LoadedModel:
         ]
 
 
-def _imap_backlog(store: Store, source: ImapSource, run_id: int, loaded: LoadedModel | None) -> SourceResult:
-    """``triage run`` on a mailbox: the backlog once, classified and acted on, then return."""
+def _imap_backlog(
+    store: Store, source: ImapSource, run_id: int, loaded: LoadedModel | None, classified: dict[str, int]
+) -> SourceResult:
+    """``triage run`` on a mailbox: the backlog once, classified (counts added to ``classified``)
+    and acted on, then return."""
     from triage.ingest.imap.watcher import Options, sync_source
 
     try:
         synced = sync_source(source, Options(store, threading.Event(), once=True, run_id=run_id, classifier=loaded))
     except (ImapError, ConfigError) as exc:
         return SourceResult(source.describe(), Counts(), str(exc))
+    _add_counts(classified, synced.classified)
     return SourceResult(source.describe(), synced.counts)
 
 

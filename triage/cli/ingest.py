@@ -105,6 +105,7 @@ def watch(pipeline_file: Path, once: bool, dry_run: bool, as_json: bool, quiet: 
     from triage.store.db import Store
 
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its schema check says "Context impl ..." at every start
     pipeline = load(pipeline_file)
     stop = stop_on_signals()
     with Store(pipeline.store_url(), upgrade=not dry_run) as db:

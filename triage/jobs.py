@@ -130,6 +130,7 @@ def classify_store(
     from triage.classify.service import input_from_row, load_model
     from triage.route.assign import assign
     from triage.store.db import as_utc
+    from triage.store.locks import CASES_LOCK, advisory_lock
     from triage.store.schema import classifications
 
     rules = case_rules or CaseRules()
@@ -142,13 +143,17 @@ def classify_store(
             assign(p, r["channel"], as_utc(r["received_at"]), table, nation) for r, p in zip(rows, predictions, strict=True)
         ]
         with store.transaction() as conn:
-            store.add_classifications(
+            # One linker at a time across processes: two workers cannot both open a case for one issue.
+            advisory_lock(conn, CASES_LOCK)
+            new = store.insert_classifications(
                 meta["name"],
                 meta["sha256"],
                 [(r["id"], {**p.as_dict(), **a}) for r, p, a in zip(rows, predictions, routed, strict=True)],
                 conn,
             )
             for r, p, a in zip(rows, predictions, routed, strict=True):
+                if r["id"] not in new:  # another worker classified and linked it meanwhile
+                    continue
                 link = link_message(conn, r, p.kind, p.dissatisfied, p.themes, a["on_complaints_register"], rules, nation)
                 if link is None:
                     continue
@@ -160,7 +165,9 @@ def classify_store(
                         .where(classifications.c.message_pk == r["id"], classifications.c.model_sha256 == meta["sha256"])
                         .values(flags=a["flags"] + [f.as_dict() for f in link.flags])
                     )
-        for p in predictions:
+        for r, p in zip(rows, predictions, strict=True):
+            if r["id"] not in new:
+                continue
             counts[p.kind] = counts.get(p.kind, 0) + 1
             counts["needs_review"] = counts.get("needs_review", 0) + p.needs_review
     return counts

@@ -33,11 +33,12 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.types import Date
 
 from triage.errors import StoreError
 from triage.message import Message, Quarantined
+from triage.store.locks import SCHEMA_LOCK, advisory_lock, begin_write, insert_ignore, retry_on_conflict
 from triage.store.schema import attachments, case_messages, cases, classifications, messages, quarantine, runs
 
 BATCH = 500
@@ -115,10 +116,17 @@ class Store:
 
     # -- schema ---------------------------------------------------------------------------
     def upgrade(self) -> None:
-        from triage.store.migrate import upgrade_to_head
+        """Bring the schema to head. Several processes may open a new store at once: the
+        upgrade runs under a lock (PostgreSQL advisory lock, SQLite's write lock), and each
+        reads the version again once it holds it."""
+        from triage.store.migrate import at_head, upgrade_to_head
 
         try:
-            with self.engine.begin() as conn:
+            with self.engine.connect() as conn:
+                if at_head(conn):
+                    return
+            with self.transaction() as conn:
+                advisory_lock(conn, SCHEMA_LOCK)
                 upgrade_to_head(conn)
         except OperationalError as exc:
             raise StoreError(f"could not open the store {self.url!r}: {exc.orig}. Check the path or the server.") from exc
@@ -134,7 +142,10 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Connection]:
+        """A write transaction (SQLite: holding the write lock from its start, so two writers
+        queue rather than fail)."""
         with self.engine.begin() as conn:
+            begin_write(conn)
             yield conn
 
     # -- runs -----------------------------------------------------------------------------
@@ -156,13 +167,18 @@ class Store:
         for item in items:
             batch.append(item)
             if len(batch) >= BATCH:
-                with self.transaction() as conn:
-                    counts.add(self.add_batch(conn, batch, run_id))
+                counts.add(self._add_one_batch(batch, run_id))
                 batch = []
         if batch:
-            with self.transaction() as conn:
-                counts.add(self.add_batch(conn, batch, run_id))
+            counts.add(self._add_one_batch(batch, run_id))
         return counts
+
+    def _add_one_batch(self, batch: list[Message | Quarantined], run_id: int | None) -> Counts:
+        def write() -> Counts:
+            with self.transaction() as conn:
+                return self.add_batch(conn, batch, run_id)
+
+        return retry_on_conflict(write)
 
     def add_batch(self, conn: Connection, batch: list[Message | Quarantined], run_id: int | None) -> Counts:
         """Store one batch inside the caller's transaction (so a caller can checkpoint in it)."""
@@ -170,26 +186,17 @@ class Store:
         msgs = [m for m in batch if isinstance(m, Message)]
         held = [q for q in batch if isinstance(q, Quarantined)]
         new_msgs = self._new_messages(conn, msgs)
-        counts.duplicates += len(msgs) - len(new_msgs)
-        if new_msgs:
-            try:
-                with conn.begin_nested():
-                    self._insert_messages(conn, new_msgs, run_id)
-                counts.stored += len(new_msgs)
-            except IntegrityError:  # another writer stored some of them meanwhile: go one by one
-                for m in new_msgs:
-                    try:
-                        with conn.begin_nested():
-                            self._insert_messages(conn, [m], run_id)
-                        counts.stored += 1
-                    except IntegrityError:
-                        counts.duplicates += 1
+        stored = self._insert_messages(conn, new_msgs, run_id) if new_msgs else 0
+        counts.stored += stored  # the rest: in the store already, or stored by another writer meanwhile
+        counts.duplicates += len(msgs) - stored
         new_held = self._new_quarantined(conn, held)
-        counts.duplicates += len(held) - len(new_held)
         if new_held:
-            conn.execute(insert(quarantine), [_quarantine_row(q, run_id) for q in new_held])
-            counts.quarantined += len(new_held)
-            counts.problems += [f"{q.source.describe()}: {q.reason}" for q in new_held]
+            rows = [_quarantine_row(q, run_id) for q in new_held]
+            kept = set(conn.scalars(insert_ignore(conn, quarantine).returning(quarantine.c.sha256), rows))
+            new_held = [q for q in new_held if q.sha256 in kept]
+        counts.duplicates += len(held) - len(new_held)
+        counts.quarantined += len(new_held)
+        counts.problems += [f"{q.source.describe()}: {q.reason}" for q in new_held]
         return counts
 
     def new_messages(self, conn: Connection, msgs: list[Message]) -> list[Message]:
@@ -224,11 +231,15 @@ class Store:
                 fresh.append(q)
         return fresh
 
-    def _insert_messages(self, conn: Connection, msgs: list[Message], run_id: int | None) -> None:
+    def _insert_messages(self, conn: Connection, msgs: list[Message], run_id: int | None) -> int:
+        """Insert those not stored yet (by hash or Message-ID, whoever stored them); returns how
+        many this call stored."""
         now = _now()
         rows = [_message_row(m, run_id, now) for m in msgs]
-        result = conn.execute(insert(messages).returning(messages.c.id, messages.c.sha256, sort_by_parameter_order=True), rows)
-        pks = [row.id for row in result]
+        result = conn.execute(insert_ignore(conn, messages).returning(messages.c.id, messages.c.sha256), rows)
+        pk_of = {row.sha256: row.id for row in result}
+        msgs = [m for m in msgs if m.sha256 in pk_of]
+        pks = [pk_of[m.sha256] for m in msgs]
         att_rows = [
             {
                 "message_pk": pk,
@@ -242,6 +253,7 @@ class Store:
         ]
         if att_rows:
             conn.execute(insert(attachments), att_rows)
+        return len(pks)
 
     # -- classifications --------------------------------------------------------------------
     def unclassified(self, model_sha256: str, limit: int = 500) -> list[dict[str, Any]]:
@@ -295,9 +307,19 @@ class Store:
         self, model: str, model_sha256: str, rows: list[tuple[int, dict[str, Any]]], conn: Connection | None = None
     ) -> int:
         """Store predictions (``Prediction.as_dict()`` plus optional routing fields) for messages,
-        in ``conn``'s transaction when given."""
+        in ``conn``'s transaction when given. Returns how many were new (a message this model
+        has classified already, here or in another process, keeps its first classification)."""
+        if conn is not None:
+            return len(self.insert_classifications(model, model_sha256, rows, conn))
+        with self.transaction() as own:
+            return len(self.insert_classifications(model, model_sha256, rows, own))
+
+    def insert_classifications(
+        self, model: str, model_sha256: str, rows: list[tuple[int, dict[str, Any]]], conn: Connection
+    ) -> set[int]:
+        """``add_classifications`` in ``conn``'s transaction; returns the message keys stored."""
         if not rows:
-            return 0
+            return set()
         now = _now()
         values = [
             {
@@ -311,12 +333,8 @@ class Store:
             }
             for pk, p in rows
         ]
-        if conn is not None:
-            conn.execute(insert(classifications), values)
-        else:
-            with self.transaction() as own:
-                own.execute(insert(classifications), values)
-        return len(values)
+        stmt = insert_ignore(conn, classifications).returning(classifications.c.message_pk)
+        return set(conn.scalars(stmt, values))
 
     def queue(
         self,

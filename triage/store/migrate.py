@@ -34,6 +34,11 @@ def current_revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
+def at_head(conn: Connection) -> bool:
+    """True when the store needs no upgrade (one query; no lock taken)."""
+    return current_revision(conn) == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
 def upgrade_to_head(conn: Connection, revision: str = "head") -> None:
     current = current_revision(conn)
     script = ScriptDirectory(str(MIGRATIONS))

@@ -273,6 +273,19 @@ imap_pending = Table(
     UniqueConstraint("mailbox", "folder", "uidvalidity", "uid", name="uq_imap_pending_uid"),
 )
 
+# Which watcher reads a folder now (0008): taken and renewed in the batch's transaction, so two
+# watchers on one folder never both store and act on the same UIDs.
+imap_leases = Table(
+    "imap_leases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("mailbox", Text, nullable=False),
+    Column("folder", Text, nullable=False),
+    Column("holder", Text, nullable=False),  # host:pid:random of the watcher
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("mailbox", "folder", name="uq_imap_lease_folder"),
+)
+
 # -- learning outcomes and commitments -------------------------------------------------------
 learning_outcomes = Table(
     "learning_outcomes",

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from triage.message import Message, Quarantined
 from triage.store.db import Store, as_utc
+from triage.store.locks import insert_ignore
 from triage.store.schema import classifications, imap_checkpoints, imap_pending, messages
 
 
@@ -60,7 +61,7 @@ def save(conn: Connection, mailbox: str, folder: str, checkpoint: Checkpoint) ->
     values = {"uidvalidity": checkpoint.uidvalidity, "last_uid": checkpoint.last_uid, "updated_at": datetime.now(UTC)}
     where = (imap_checkpoints.c.mailbox == mailbox, imap_checkpoints.c.folder == folder)
     if conn.execute(update(imap_checkpoints).where(*where).values(**values)).rowcount == 0:
-        conn.execute(insert(imap_checkpoints).values(mailbox=mailbox, folder=folder, **values))
+        conn.execute(insert_ignore(conn, imap_checkpoints).values(mailbox=mailbox, folder=folder, **values))
 
 
 def forget_pending(conn: Connection, mailbox: str, folder: str, keep_uidvalidity: int) -> int:
@@ -109,7 +110,7 @@ def add_pending(
             }
         )
     if rows:
-        conn.execute(insert(imap_pending), rows)
+        conn.execute(insert_ignore(conn, imap_pending), rows)
 
 
 def pending(store: Store, mailbox: str, folder: str, uidvalidity: int) -> list[Pending]:

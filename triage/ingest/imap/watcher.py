@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from triage.errors import ImapError
 from triage.ingest.email_parse import parse_email
-from triage.ingest.imap import actions, checkpoint, drafts
+from triage.ingest.imap import actions, checkpoint, drafts, lease
 from triage.ingest.imap.client import CONNECTION_ERRORS, Backoff, connect, logout
 from triage.ingest.imap.config import ImapSource
 from triage.ingest.imap.progress import Reporter
@@ -71,6 +71,7 @@ class Options:
     reporter: Reporter | None = None
     # Test seam: called after a batch is committed, before the mailbox is updated.
     after_store: Callable[[str, list[int]], None] | None = None
+    holder: str = field(default_factory=lease.new_holder)  # this watcher, in the folders' leases
 
 
 def stop_on_signals() -> threading.Event:
@@ -152,6 +153,34 @@ def _last_uid(store: Store, mailbox: str, folder: str, dry_run: bool) -> checkpo
 
 
 def _sync_folder(client: IMAPClient, source: ImapSource, folder: str, delimiter: str, opts: Options, result: SyncResult) -> None:
+    """Read one folder while holding its lease; another watcher holding it means stand by
+    (``--once``: wait for it, then read what is left)."""
+    if opts.dry_run:
+        _read_folder(client, source, folder, delimiter, opts, result)
+        return
+    mailbox, ttl = source.mailbox, lease.ttl_for(source.poll_seconds)
+    while not lease.take(opts.store, mailbox, folder, opts.holder, ttl):
+        if not opts.once:
+            log.info(
+                "%s/%s: another watcher (%s) reads this folder; standing by",
+                mailbox,
+                folder,
+                lease.holder_of(opts.store, mailbox, folder),
+            )
+            return
+        if opts.stop.wait(0.5):
+            return
+    try:
+        _read_folder(client, source, folder, delimiter, opts, result)
+    except lease.LeaseLost:
+        log.warning("%s/%s: another watcher took over this folder (this one was too slow to renew); standing by", mailbox, folder)
+        return
+    finally:
+        if opts.once or opts.stop.is_set():
+            lease.release(opts.store, mailbox, folder, opts.holder)
+
+
+def _read_folder(client: IMAPClient, source: ImapSource, folder: str, delimiter: str, opts: Options, result: SyncResult) -> None:
     mailbox = source.mailbox
     if not client.folder_exists(folder):
         raise ImapError(f"{source.describe()}: there is no folder {folder!r} on the server. Fix folders in the pipeline file.")
@@ -243,6 +272,8 @@ def _sync_batch(
         _plan(source, items, delimiter, opts, result)
         return done
     with opts.store.transaction() as conn:
+        if not lease.hold(conn, source.mailbox, folder, opts.holder, lease.ttl_for(source.poll_seconds)):
+            raise lease.LeaseLost(folder)
         msgs = [m for _, m in items if isinstance(m, Message)]
         new_shas = {m.sha256 for m in opts.store.new_messages(conn, msgs)}
         counts = opts.store.add_batch(conn, [m for _, m in items], opts.run_id)
@@ -306,6 +337,8 @@ def _apply_pending(
     items = checkpoint.pending(opts.store, source.mailbox, folder, uidvalidity)
     if not items:
         return
+    if not lease.take(opts.store, source.mailbox, folder, opts.holder, lease.ttl_for(source.poll_seconds)):
+        raise lease.LeaseLost(folder)
     nation = opts.classifier.nation if opts.classifier is not None else "england"
     if source.drafts.enabled:
         # Drafts first: a moved message must still be readable for its draft's facts (they come from the store).

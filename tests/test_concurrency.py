@@ -1,0 +1,177 @@
+"""Several triage processes on one store at once: real ``triage run`` and ``triage watch``
+processes started side by side against a real PostgreSQL (and SQLite), on mail files and on one
+Dovecot mailbox. Each must exit cleanly, and the store must hold every message exactly once,
+classified once, on one case per issue (the same cases a single process makes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, make_email, sample_pipeline
+from dovecot import Dovecot, User
+from sqlalchemy import func, select
+
+from triage.store.db import Store
+from triage.store.schema import case_messages, cases, classifications, imap_pending, messages
+
+TRIAGE = str(Path(sys.executable).parent / "triage")
+MODEL = ROOT / "models" / "default"
+PW_ENV = "TRIAGE_TEST_IMAP_PASSWORD"
+
+
+def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [TRIAGE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
+    )
+
+
+def finish_all(procs: list[subprocess.Popen[str]]) -> list[dict]:
+    """Wait for every process; each must exit 0 and print its JSON summary last."""
+    summaries = []
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, f"exit {p.returncode}\nstdout: {out[-2000:]}\nstderr: {err[-4000:]}"
+        summaries.append(json.loads(out.strip().splitlines()[-1]))
+    return summaries
+
+
+def files_pipeline(folder: Path, store: str) -> Path:
+    path = sample_pipeline(folder)
+    text = path.read_text().replace('store = "../triage.db"', f"store = {json.dumps(store)}")
+    path.write_text(text)
+    return path
+
+
+def store_facts(url: str) -> dict[str, object]:
+    """What exactly once means in the store: counts, and the case each message sits on (by sha)."""
+    with Store(url) as store, store.engine.connect() as conn:
+        per_message = conn.execute(
+            select(classifications.c.message_pk, func.count()).group_by(classifications.c.message_pk)
+        ).all()
+        case_of = dict(
+            conn.execute(
+                select(messages.c.sha256, case_messages.c.case_pk).join(
+                    case_messages, case_messages.c.message_pk == messages.c.id
+                )
+            ).all()
+        )
+        # Cases as groups of messages (case ids differ between stores; the grouping must not).
+        groups: dict[int, set[str]] = {}
+        for sha, case_pk in case_of.items():
+            groups.setdefault(case_pk, set()).add(sha)
+        return {
+            "messages": conn.scalar(select(func.count()).select_from(messages)),
+            "distinct_sha": conn.scalar(select(func.count(func.distinct(messages.c.sha256)))),
+            "max_classifications_per_message": max((n for _, n in per_message), default=0),
+            "classified": len(per_message),
+            "cases": conn.scalar(select(func.count()).select_from(cases)),
+            "case_groups": sorted(sorted(g) for g in groups.values()),
+        }
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_concurrent_runs_on_files_store_everything_exactly_once(tmp_path: Path, pg_url: str, workers: int) -> None:
+    """N ``triage run`` processes on an empty PostgreSQL database at once (schema creation
+    included): none crashes, and the store matches what one process alone makes."""
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    finish_all([start(["run", str(files_pipeline(alone, str(alone / "triage.db"))), "--json"])])
+    expected = store_facts(str(alone / "triage.db"))
+
+    together = tmp_path / "together"
+    together.mkdir()
+    path = files_pipeline(together, pg_url)
+    summaries = finish_all([start(["run", str(path), "--json"]) for _ in range(workers)])
+    assert sum(s["stored"] for s in summaries) == expected["messages"]  # each message stored by exactly one
+    assert store_facts(pg_url) == expected
+
+
+def test_concurrent_runs_on_sqlite_store_everything_exactly_once(tmp_path: Path) -> None:
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    finish_all([start(["run", str(files_pipeline(alone, str(alone / "triage.db"))), "--json"])])
+    together = tmp_path / "together"
+    together.mkdir()
+    db = str(together / "triage.db")
+    summaries = finish_all([start(["run", str(files_pipeline(together, db)), "--json"]) for _ in range(2)])
+    expected = store_facts(str(alone / "triage.db"))
+    assert sum(s["stored"] for s in summaries) == expected["messages"]
+    assert store_facts(db) == expected
+
+
+def imap_pipeline(tmp_path: Path, server: Dovecot, user: User, store: str, drafts: bool = True) -> Path:
+    path = tmp_path / "mailbox.toml"
+    path.write_text(
+        f"""
+[pipeline]
+name = "shared-mailbox"
+store = {json.dumps(store)}
+model = {json.dumps(str(MODEL))}
+
+[[sources]]
+type = "imap"
+host = "127.0.0.1"
+port = {server.port}
+tls = "none"
+username = "{user.name}"
+password_env = "{PW_ENV}"
+folders = ["INBOX"]
+batch_size = 10
+poll_seconds = 5
+backoff_seconds = 0.1
+backoff_max_seconds = 0.5
+
+[sources.drafts]
+enabled = {json.dumps(drafts)}
+"""
+    )
+    return path
+
+
+@pytest.fixture
+def user(dovecot: Dovecot) -> User:
+    return dovecot.new_user()
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_concurrent_watchers_on_one_mailbox_store_and_act_exactly_once(
+    tmp_path: Path, dovecot: Dovecot, user: User, pg_url: str, workers: int
+) -> None:
+    """N ``triage watch --once`` processes on one mailbox and one PostgreSQL store: every message
+    stored once, keyworded, one acknowledgement draft per new complaint, nothing deleted."""
+    admin = dovecot.client(user)
+    sample = sorted((ROOT / "triage" / "sample" / "mailbox").glob("*.eml"))
+    for p in sample[:30]:
+        admin.append("INBOX", p.read_bytes())
+    for i in range(30):
+        admin.append(
+            "INBOX", make_email(subject=f"Damp in flat {i}", message_id=f"<many-{i}@example.com>", sender=f"r{i}@example.com")
+        )
+    path = imap_pipeline(tmp_path, dovecot, user, pg_url)
+    env = {PW_ENV: user.password}
+    summaries = finish_all([start(["watch", str(path), "--once", "--json", "--quiet"], env) for _ in range(workers)])
+
+    facts = store_facts(pg_url)
+    assert facts["messages"] == facts["distinct_sha"] == 60
+    assert sum(s["stored"] for s in summaries) == 60
+    assert facts["classified"] == 60 and facts["max_classifications_per_message"] == 1
+    with Store(pg_url) as store, store.engine.connect() as conn:
+        complaints = conn.scalar(select(func.count()).select_from(classifications).where(classifications.c.kind == "complaint"))
+        assert conn.scalar(select(func.count()).select_from(imap_pending)) == 0  # every action applied
+    admin.select_folder("INBOX", readonly=True)
+    flags = admin.fetch(admin.search(["ALL"]), ["FLAGS"])
+    assert len(flags) == 60
+    assert all(any(k.startswith(b"triage:") for k in d[b"FLAGS"]) for d in flags.values())
+    assert all(b"\\Deleted" not in d[b"FLAGS"] for d in flags.values())
+    drafts = [name for _, _, name in admin.list_folders() if "Drafts" in name]
+    written = 0
+    for name in drafts:
+        admin.select_folder(name, readonly=True)
+        written += len(admin.search(["ALL"]))
+    assert written == sum(s["drafts"] for s in summaries) == complaints
+    admin.logout()

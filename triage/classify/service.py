@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,22 @@ def inputs_from_file(path: Path) -> Iterator[TextInput]:
                 yield input_from_message(item)
             else:
                 raise InputError(f"{item.source.describe()}: {item.reason}")
+
+
+BATCH = 500  # inputs per model.predict call: large enough that per-call costs vanish
+
+
+def inputs_from_files(paths: Iterable[Path], size: int = BATCH) -> Iterator[list[TextInput]]:
+    """``inputs_from_file`` over many paths, in batches of ``size`` that run across files."""
+    batch: list[TextInput] = []
+    for path in paths:
+        for item in inputs_from_file(path):
+            batch.append(item)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
 
 
 def prediction_json(p: Prediction) -> dict[str, Any]:

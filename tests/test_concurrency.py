@@ -74,15 +74,21 @@ def store_facts(url: str) -> dict[str, object]:
         }
 
 
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The store one ``triage run`` of the sample pipeline makes on its own."""
+    folder = tmp_path_factory.mktemp("alone")
+    finish_all([start(["run", str(files_pipeline(folder, str(folder / "triage.db"))), "--json"])])
+    return store_facts(str(folder / "triage.db"))
+
+
 @pytest.mark.parametrize("workers", [2, 4])
-def test_concurrent_runs_on_files_store_everything_exactly_once(tmp_path: Path, pg_url: str, workers: int) -> None:
+def test_concurrent_runs_on_files_store_everything_exactly_once(
+    tmp_path: Path, pg_url: str, workers: int, alone: dict[str, object]
+) -> None:
     """N ``triage run`` processes on an empty PostgreSQL database at once (schema creation
     included): none crashes, and the store matches what one process alone makes."""
-    alone = tmp_path / "alone"
-    alone.mkdir()
-    finish_all([start(["run", str(files_pipeline(alone, str(alone / "triage.db"))), "--json"])])
-    expected = store_facts(str(alone / "triage.db"))
-
+    expected = alone
     together = tmp_path / "together"
     together.mkdir()
     path = files_pipeline(together, pg_url)
@@ -91,17 +97,24 @@ def test_concurrent_runs_on_files_store_everything_exactly_once(tmp_path: Path, 
     assert store_facts(pg_url) == expected
 
 
-def test_concurrent_runs_on_sqlite_store_everything_exactly_once(tmp_path: Path) -> None:
-    alone = tmp_path / "alone"
-    alone.mkdir()
-    finish_all([start(["run", str(files_pipeline(alone, str(alone / "triage.db"))), "--json"])])
-    together = tmp_path / "together"
-    together.mkdir()
-    db = str(together / "triage.db")
-    summaries = finish_all([start(["run", str(files_pipeline(together, db)), "--json"]) for _ in range(2)])
-    expected = store_facts(str(alone / "triage.db"))
-    assert sum(s["stored"] for s in summaries) == expected["messages"]
-    assert store_facts(db) == expected
+def test_concurrent_runs_on_sqlite_store_everything_exactly_once(tmp_path: Path, alone: dict[str, object]) -> None:
+    db = str(tmp_path / "triage.db")
+    summaries = finish_all([start(["run", str(files_pipeline(tmp_path, db)), "--json"]) for _ in range(2)])
+    assert sum(s["stored"] for s in summaries) == alone["messages"]
+    assert store_facts(db) == alone
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_run_with_workers_makes_the_store_one_process_makes(
+    tmp_path: Path, backend: str, alone: dict[str, object], request: pytest.FixtureRequest
+) -> None:
+    """``triage run --workers 2``: files read and the model run in two processes, the same
+    messages, classifications and cases as one process."""
+    url = str(tmp_path / "triage.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    (summary,) = finish_all([start(["run", str(files_pipeline(tmp_path, url)), "--json", "--workers", "2"])])
+    assert summary["stored"] == alone["messages"] and summary["errors"] == []
+    assert sum(n for k, n in summary["classified"].items() if k != "needs_review") == alone["classified"]
+    assert store_facts(url) == alone
 
 
 def imap_pipeline(tmp_path: Path, server: Dovecot, user: User, store: str, drafts: bool = True) -> Path:

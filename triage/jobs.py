@@ -6,6 +6,7 @@ the job goes on with the other sources; the caller decides the exit code from ``
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
     from triage.classify.model import TriageModel
     from triage.ingest.imap.progress import Reporter
     from triage.ingest.imap.watcher import SyncResult
+    from triage.parallel import Predictor
     from triage.route.routing import RoutingTable
 
 SURVEY_SUFFIXES = (".csv", ".xlsx", ".xlsm")
+WORKER_BATCH = 200  # smaller batches when the model runs in other processes: more of them in flight
 
 
 @dataclass
@@ -76,7 +79,9 @@ def ingest_paths(store: Store, paths: list[Path], run_name: str = "ingest") -> J
     return result
 
 
-def run_pipeline(pipeline: Pipeline, store: Store) -> JobResult:
+def run_pipeline(pipeline: Pipeline, store: Store, workers: int = 1) -> JobResult:
+    """``triage run``: every source into the store, then classify what is new. With ``workers``
+    above 1, mail files are read and the model is run in that many processes."""
     result = JobResult()
     run_id = store.start_run(pipeline.pipeline.name)
     loaded: LoadedModel | None = None
@@ -84,6 +89,12 @@ def run_pipeline(pipeline: Pipeline, store: Store) -> JobResult:
         if isinstance(source, FilesSource):
             paths = [pipeline.resolve(p) for p in source.paths]
             name = ", ".join(source.paths)
+            if workers > 1:
+                from triage.parallel import ingest_files
+
+                counts, error = ingest_files(store.url, name, paths, source.channel, source.webform_senders, run_id, workers)
+                result.sources.append(_checked(SourceResult(name, counts, error)))
+                continue
             result.sources.append(
                 _ingest_one(store, name, run_id, lambda paths=paths, s=source: mail_items(paths, s.channel, s.webform_senders))
             )
@@ -100,7 +111,7 @@ def run_pipeline(pipeline: Pipeline, store: Store) -> JobResult:
     if loaded is None:
         loaded = LoadedModel.for_pipeline(pipeline)
     if loaded is not None:
-        _add_counts(result.classified, loaded.classify_store(store))
+        _add_counts(result.classified, loaded.classify_store(store, workers))
         result.cases = loaded.cases
     return result
 
@@ -119,42 +130,89 @@ def classify_store(
     case_rules: CaseRules | None = None,
     cases_out: dict[str, int] | None = None,
     loaded: tuple[TriageModel, dict[str, Any]] | None = None,
+    predictor: Predictor | None = None,
 ) -> dict[str, int]:
     """Classify, route and flag every stored message the model has not yet seen, and put each on
     its case (in the order received, so the case history is complete when a message is read).
     Returns counts by kind; ``cases_out`` receives counts of case links by rule. ``loaded`` is a
-    model already loaded (model, sidecar), used instead of ``model_dir``."""
-    from sqlalchemy import update
+    model already loaded (model, sidecar), used instead of ``model_dir``; ``predictor`` runs
+    that model elsewhere (``triage run --workers``), batches ahead of the one being stored.
 
-    from triage.cases import link_message
+    Another process may classify the same messages at once: a message keeps the classification
+    stored first, and only the process that stored it links it and counts it."""
+    from collections import deque
+
     from triage.classify.service import input_from_row, load_model
-    from triage.route.assign import assign
-    from triage.store.db import as_utc
-    from triage.store.locks import CASES_LOCK, advisory_lock
-    from triage.store.schema import classifications
+    from triage.parallel import InProcess
 
-    rules = case_rules or CaseRules()
     model, meta = loaded or load_model(model_dir)
-    counts: dict[str, int] = {}
-    links = cases_out if cases_out is not None else {}
-    while rows := store.unclassified(meta["sha256"], batch):
-        predictions = model.predict([input_from_row(r) for r in rows])
-        routed = [
-            assign(p, r["channel"], as_utc(r["received_at"]), table, nation) for r, p in zip(rows, predictions, strict=True)
-        ]
-        with store.transaction() as conn:
+    run = predictor or InProcess(model)
+    writer = _BatchWriter(store, meta, table, nation, case_rules or CaseRules(), cases_out if cases_out is not None else {})
+    while ids := store.unclassified_ids(meta["sha256"]):
+        in_flight: deque[tuple[list[dict[str, Any]], Any]] = deque()
+        for i in range(0, len(ids), batch):
+            rows = store.to_classify(ids[i : i + batch])
+            in_flight.append((rows, run.submit([input_from_row(r) for r in rows])))
+            while len(in_flight) > run.in_flight:
+                rows, pending = in_flight.popleft()
+                writer.write(rows, pending.result())
+        while in_flight:
+            rows, pending = in_flight.popleft()
+            writer.write(rows, pending.result())
+    return writer.counts
+
+
+@dataclass
+class _BatchWriter:
+    """Routes a classified batch, stores it and links it to cases, in one transaction."""
+
+    store: Store
+    meta: dict[str, Any]
+    table: RoutingTable
+    nation: str
+    rules: CaseRules
+    links: dict[str, int]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def write(self, rows: list[dict[str, Any]], predictions: list[Any]) -> None:
+        from triage.store.locks import retry_on_conflict
+
+        routed = [self._route(r, p) for r, p in zip(rows, predictions, strict=True)]
+        new = retry_on_conflict(lambda: self._store(rows, predictions, routed))
+        for r, p in zip(rows, predictions, strict=True):
+            if r["id"] in new:
+                self.counts[p.kind] = self.counts.get(p.kind, 0) + 1
+                self.counts["needs_review"] = self.counts.get("needs_review", 0) + p.needs_review
+
+    def _route(self, row: dict[str, Any], p: Any) -> dict[str, Any]:
+        from triage.route.assign import assign
+        from triage.store.db import as_utc
+
+        return assign(p, row["channel"], as_utc(row["received_at"]), self.table, self.nation)
+
+    def _store(self, rows: list[dict[str, Any]], predictions: list[Any], routed: list[dict[str, Any]]) -> set[int]:
+        from sqlalchemy import update
+
+        from triage.cases import link_message
+        from triage.store.locks import CASES_LOCK, advisory_lock
+        from triage.store.schema import classifications
+
+        links: dict[str, int] = {}
+        with self.store.transaction() as conn:
             # One linker at a time across processes: two workers cannot both open a case for one issue.
             advisory_lock(conn, CASES_LOCK)
-            new = store.insert_classifications(
-                meta["name"],
-                meta["sha256"],
+            new = self.store.insert_classifications(
+                self.meta["name"],
+                self.meta["sha256"],
                 [(r["id"], {**p.as_dict(), **a}) for r, p, a in zip(rows, predictions, routed, strict=True)],
                 conn,
             )
             for r, p, a in zip(rows, predictions, routed, strict=True):
                 if r["id"] not in new:  # another worker classified and linked it meanwhile
                     continue
-                link = link_message(conn, r, p.kind, p.dissatisfied, p.themes, a["on_complaints_register"], rules, nation)
+                link = link_message(
+                    conn, r, p.kind, p.dissatisfied, p.themes, a["on_complaints_register"], self.rules, self.nation
+                )
                 if link is None:
                     continue
                 if link.rule != "already":
@@ -162,15 +220,11 @@ def classify_store(
                 if link.flags:
                     conn.execute(
                         update(classifications)
-                        .where(classifications.c.message_pk == r["id"], classifications.c.model_sha256 == meta["sha256"])
+                        .where(classifications.c.message_pk == r["id"], classifications.c.model_sha256 == self.meta["sha256"])
                         .values(flags=a["flags"] + [f.as_dict() for f in link.flags])
                     )
-        for r, p in zip(rows, predictions, strict=True):
-            if r["id"] not in new:
-                continue
-            counts[p.kind] = counts.get(p.kind, 0) + 1
-            counts["needs_review"] = counts.get("needs_review", 0) + p.needs_review
-    return counts
+        _add_counts(self.links, links)  # counted once the transaction has committed (it may be retried)
+        return new
 
 
 class LoadedModel:
@@ -181,6 +235,7 @@ class LoadedModel:
         from triage.classify.service import load_model
 
         self.model, self.meta = load_model(model_dir)
+        self.model_dir = model_dir
         self.table, self.nation, self.case_rules = table, nation, case_rules
         self.cases: dict[str, int] = {}  # case links by rule, as classify_store counts them
         self._lock = threading.Lock()  # one classifier pass at a time across mailboxes
@@ -194,9 +249,12 @@ class LoadedModel:
         table = load_table(pipeline.resolve(pipeline.pipeline.routing) if pipeline.pipeline.routing else None)
         return cls(model_dir, table, pipeline.pipeline.nation, pipeline.cases.to_rules())
 
-    def classify_store(self, store: Store) -> dict[str, int]:
+    def classify_store(self, store: Store, workers: int = 1) -> dict[str, int]:
+        """Classify what is new in the store; with ``workers`` above 1 the model runs in that
+        many processes beside this one (each loads it once)."""
         with self._lock:
-            return classify_store(
+            run = functools.partial(
+                classify_store,
                 store,
                 None,
                 self.table,
@@ -205,6 +263,12 @@ class LoadedModel:
                 cases_out=self.cases,
                 loaded=(self.model, self.meta),
             )
+            if workers <= 1 or not store.unclassified_ids(self.meta["sha256"]):
+                return run()
+            from triage.parallel import worker_predictor
+
+            with worker_predictor(self.model_dir, workers) as predictor:
+                return run(predictor=predictor, batch=WORKER_BATCH)
 
     def predict_routes(self, msgs: list[Message]) -> list[dict[str, Any]]:
         from triage.classify.service import input_from_message
@@ -306,7 +370,7 @@ def _read_or_empty(path: Path) -> bytes:
         return b""
 
 
-def _ingest_one(store: Store, name: str, run_id: int, items: object) -> SourceResult:
+def _ingest_one(store: Store, name: str, run_id: int, items: object, require_some: bool = True) -> SourceResult:
     result = SourceResult(name, Counts())
     buffered: list[Item] = []
     try:
@@ -319,6 +383,12 @@ def _ingest_one(store: Store, name: str, run_id: int, items: object) -> SourceRe
         result.error = str(exc)
     if buffered:
         result.counts.add(store.add(buffered, run_id))
+    return _checked(result) if require_some else result
+
+
+def _checked(result: SourceResult) -> SourceResult:
+    """A source that gave nothing readable is an error that says what triage reads."""
+    name = result.name
     if result.error is None and result.counts.stored + result.counts.duplicates == 0:
         held = result.counts.quarantined
         result.error = f"{name}: nothing readable was found there (mail: .eml, .msg, .mbox, Maildir; surveys: rows with text)" + (

@@ -40,13 +40,23 @@ def ingest(paths: tuple[Path, ...], store: str, as_json: bool) -> None:
 @click.command()
 @click.argument("pipeline_file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes that read mail files and run the model (a large import: one per core).",
+)
 @friendly_errors
-def run(pipeline_file: Path, as_json: bool) -> None:
+def run(pipeline_file: Path, as_json: bool, workers: int) -> None:
     """Run a pipeline file: read its sources into its store and print a summary table.
+
+    Several runs (and watchers) may share one store at once: each message is stored,
+    classified and put on its case exactly once.
 
     Example:
 
-        triage run pipelines/sample.toml
+        triage run pipelines/sample.toml --workers 2
     """
     from triage.jobs import run_pipeline, summary_json
     from triage.pipeline import load
@@ -54,7 +64,7 @@ def run(pipeline_file: Path, as_json: bool) -> None:
 
     pipeline = load(pipeline_file)
     with Store(pipeline.store_url()) as db:
-        result = run_pipeline(pipeline, db)
+        result = run_pipeline(pipeline, db, workers)
         if not as_json:
             click.echo(f"Pipeline {pipeline.pipeline.name!r} -> {pipeline.store_url()}")
     _report(result, as_json, summary_json)

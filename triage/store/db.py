@@ -256,31 +256,43 @@ class Store:
         return len(pks)
 
     # -- classifications --------------------------------------------------------------------
+    _TO_CLASSIFY = (
+        messages.c.id,
+        messages.c.subject,
+        messages.c.body_new,
+        messages.c.body_quoted,
+        messages.c.channel,
+        messages.c.sender_addr,
+        messages.c.automated,
+        messages.c.received_at,
+        messages.c.message_id,
+        messages.c.in_reply_to,
+        messages.c.references,
+        messages.c.respondent_ref,
+    )
+    _RECEIVED_ORDER = (messages.c.received_at.is_(None), messages.c.received_at, messages.c.id)
+
     def unclassified(self, model_sha256: str, limit: int = 500) -> list[dict[str, Any]]:
         """Messages with no classification from this model yet, in the order they were received
         (so a reply is linked to its case after the message it answers)."""
         done = select(classifications.c.message_pk).where(classifications.c.model_sha256 == model_sha256)
-        query = (
-            select(
-                messages.c.id,
-                messages.c.subject,
-                messages.c.body_new,
-                messages.c.body_quoted,
-                messages.c.channel,
-                messages.c.sender_addr,
-                messages.c.automated,
-                messages.c.received_at,
-                messages.c.message_id,
-                messages.c.in_reply_to,
-                messages.c.references,
-                messages.c.respondent_ref,
-            )
-            .where(messages.c.id.not_in(done))
-            .order_by(messages.c.received_at.is_(None), messages.c.received_at, messages.c.id)
-            .limit(limit)
-        )
+        query = select(*self._TO_CLASSIFY).where(messages.c.id.not_in(done)).order_by(*self._RECEIVED_ORDER).limit(limit)
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
+
+    def unclassified_ids(self, model_sha256: str) -> list[int]:
+        """Keys of every message this model has not classified, in the order received: one query
+        for a whole backlog (then ``to_classify`` reads them batch by batch)."""
+        done = select(classifications.c.message_pk).where(classifications.c.model_sha256 == model_sha256)
+        query = select(messages.c.id).where(messages.c.id.not_in(done)).order_by(*self._RECEIVED_ORDER)
+        with self.engine.connect() as conn:
+            return list(conn.scalars(query))
+
+    def to_classify(self, ids: list[int]) -> list[dict[str, Any]]:
+        """What classifying and case linking read about these messages, in the order of ``ids``."""
+        with self.engine.connect() as conn:
+            found = {r["id"]: dict(r) for r in conn.execute(select(*self._TO_CLASSIFY).where(messages.c.id.in_(ids))).mappings()}
+        return [found[i] for i in ids if i in found]
 
     CLASSIFICATION_FIELDS = (
         "kind",

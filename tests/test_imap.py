@@ -26,7 +26,7 @@ from imapclient import IMAPClient
 
 from triage.cli import cli
 from triage.errors import ConfigError, ImapError
-from triage.ingest.imap import actions, checkpoint, drafts
+from triage.ingest.imap import checkpoint
 from triage.ingest.imap.checkpoint import Pending
 from triage.ingest.imap.client import Backoff, connect
 from triage.ingest.imap.config import ImapSource
@@ -35,6 +35,7 @@ from triage.jobs import watch_pipeline
 from triage.pipeline import load
 from triage.route.deadlines import stage_deadlines
 from triage.store.db import Store
+from triage.writeback import actions, drafts
 
 SAMPLE = sorted((ROOT / "triage" / "sample" / "mailbox").glob("*.eml"))
 MODEL = ROOT / "models" / "default"
@@ -658,7 +659,7 @@ class ShortReplyClient:
 
 
 def test_a_uid_left_out_of_a_fetch_reply_is_fetched_again_or_logged(caplog: pytest.LogCaptureFixture) -> None:
-    from triage.ingest.imap.watcher import _fetch_missing
+    from triage.watcher import _fetch_missing
 
     client = ShortReplyClient()
     source = SimpleNamespace(mailbox="shared")

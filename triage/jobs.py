@@ -27,9 +27,9 @@ from triage.store.db import Counts, Store
 if TYPE_CHECKING:
     from triage.classify.model import TriageModel
     from triage.ingest.imap.progress import Reporter
-    from triage.ingest.imap.watcher import SyncResult
     from triage.parallel import Predictor
     from triage.route.routing import RoutingTable
+    from triage.watcher import SyncResult
 
 SURVEY_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 WORKER_BATCH = 200  # smaller batches when the model runs in other processes: more of them in flight
@@ -286,7 +286,7 @@ def _imap_backlog(
 ) -> SourceResult:
     """``triage run`` on a mailbox: the backlog once, classified (counts added to ``classified``)
     and acted on, then return."""
-    from triage.ingest.imap.watcher import Options, sync_source
+    from triage.watcher import Options, sync_source
 
     try:
         synced = sync_source(source, Options(store, threading.Event(), once=True, run_id=run_id, classifier=loaded))
@@ -309,7 +309,7 @@ def watch_pipeline(
     """``triage watch``: keep the pipeline's IMAP mailboxes triaged until ``stop`` is set (or,
     with ``once`` or ``dry_run``, read their backlog and return). Several mailboxes are watched in
     parallel."""
-    from triage.ingest.imap.watcher import Options, SyncResult, sync_source
+    from triage.watcher import Options, SyncResult, sync_source
 
     sources = [s for s in pipeline.sources if isinstance(s, ImapSource)]
     if not sources:

@@ -109,10 +109,10 @@ def watch(pipeline_file: Path, once: bool, dry_run: bool, as_json: bool, quiet: 
     import logging
 
     from triage.ingest.imap.progress import make_reporter
-    from triage.ingest.imap.watcher import stop_on_signals
     from triage.jobs import watch_pipeline
     from triage.pipeline import load
     from triage.store.db import Store
+    from triage.watcher import stop_on_signals
 
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its schema check says "Context impl ..." at every start

@@ -4,10 +4,12 @@ or kept triaged by ``triage watch``.
     config      the [[sources]] section and its secrets (password_env, oauth2 token_env/command)
     client      TLS, login (password or XOAUTH2), reconnect backoff
     checkpoint  per-folder (UIDVALIDITY, last UID) and pending mailbox actions, in the store
-    actions     keywords, \\Seen, moves (never delete, never expunge)
-    drafts      acknowledgement drafts for new complaints (off by default, never sent)
-    watcher     backlog in batches, IDLE or polling, stop signals
+    lease       one reader per folder however many watchers run
     progress    a bar on a terminal, periodic lines in logs
+
+This package only reads. The job that keeps a mailbox triaged (batches, IDLE or polling, stop
+signals) is ``triage/watcher.py``; what it does back to the mailbox (keywords, moves, drafts)
+is ``triage/writeback/``.
 """
 
 from triage.ingest.imap.config import ImapSource

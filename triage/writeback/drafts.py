@@ -10,11 +10,11 @@ from email.utils import format_datetime
 
 from imapclient import IMAPClient
 
-from triage.ingest.imap.actions import ensure_folder
 from triage.ingest.imap.checkpoint import Pending
 from triage.ingest.imap.config import ImapSource
 from triage.message import UK
 from triage.route.deadlines import RULES, stage_deadlines
+from triage.writeback.actions import ensure_folder
 
 # The Code's definition (1.2), as the classifier was taught to apply it (labels.md).
 COMPLAINT_DEFINITION = (

@@ -1,4 +1,4 @@
-"""Keep a mailbox triaged: read each folder's backlog in batches, store, classify, then update
+"""The mailbox job. Keep a mailbox triaged: read each folder's backlog in batches, store, classify, then update
 the mailbox; wait for new mail with IDLE (or poll); reconnect with capped exponential backoff.
 
 One batch is: UID FETCH of ``batch_size`` messages with BODY.PEEK[] (so \\Seen is never set
@@ -24,12 +24,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from triage.errors import ImapError
 from triage.ingest.email_parse import parse_email
-from triage.ingest.imap import actions, checkpoint, drafts, lease
+from triage.ingest.imap import checkpoint, lease
 from triage.ingest.imap.client import CONNECTION_ERRORS, Backoff, connect, logout
 from triage.ingest.imap.config import ImapSource
 from triage.ingest.imap.progress import Reporter
 from triage.message import Message, Quarantined, Source
 from triage.store.db import Counts, Store
+from triage.writeback import actions, drafts
 
 log = logging.getLogger("triage.imap")
 

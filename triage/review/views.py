@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import secrets
 import time
 from datetime import date, timedelta
@@ -23,6 +21,7 @@ from triage.review.agreement import agreement, overrule_pairs
 from triage.review.app import SESSION_COOKIE, SIGN_IN_COOKIE, require_admin, set_cookie, settings, store
 from triage.review.highlight import segments
 from triage.route.flags import RULES as FLAG_RULES
+from triage.sheets import write_csv_rows
 from triage.store.schema import classifications
 
 bp = Blueprint("review", __name__)
@@ -361,23 +360,11 @@ def agreement_page() -> Any:
 @bp.get("/audit.csv")
 def audit_csv() -> Any:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(decisions.AUDIT_COLUMNS)
-    for row in decisions.audit_trail(store()):
-        writer.writerow([_cell(row[c]) for c in decisions.AUDIT_COLUMNS])
+    trail = decisions.audit_trail(store())
+    write_csv_rows(buffer, [decisions.AUDIT_COLUMNS, *([row[c] for c in decisions.AUDIT_COLUMNS] for row in trail)])
     response = Response(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="triage-reviews-{date.today():%Y-%m-%d}.csv"'
     return response
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if isinstance(value, list):
-        value = json.dumps(value)
-    elif hasattr(value, "isoformat"):
-        value = value.isoformat()
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # -- users (admins only) -------------------------------------------------------------------------

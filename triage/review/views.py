@@ -18,7 +18,7 @@ from triage.labels import KINDS, THEMES
 from triage.message import UK
 from triage.review import auth, decisions
 from triage.review.agreement import agreement, overrule_pairs
-from triage.review.app import SESSION_COOKIE, SIGN_IN_COOKIE, require_admin, set_cookie, settings, store
+from triage.review.context import SESSION_COOKIE, SIGN_IN_COOKIE, require_admin, set_cookie, settings, store
 from triage.review.highlight import segments
 from triage.route.flags import RULES as FLAG_RULES
 from triage.sheets import write_csv_rows

@@ -48,6 +48,11 @@ def create_app(store: Store | str | Path, settings: Settings | None = None) -> F
     app.before_request(_analyse_now_and_then)
     app.before_request(_require_session)
     app.after_request(_headers)
+    hops = app.config["SETTINGS"].trusted_proxies
+    if hops:  # the client's address (for sign-in throttling) from the proxy's X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 

@@ -18,6 +18,7 @@ SIGN_IN_COOKIE = "triage_sign_in"
 class Settings:
     secure_cookies: bool = True
     nation: str = "england"  # whose bank holidays count for the Code deadlines shown
+    trusted_proxies: int = 0  # reverse proxies in front that set X-Forwarded-For (the client's address)
 
 
 def store() -> Store:

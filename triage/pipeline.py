@@ -108,11 +108,24 @@ class CasesConfig(BaseModel):
         )
 
 
+class RetentionConfig(BaseModel):
+    """How long what residents wrote is kept once a case is closed (``triage purge``)."""
+
+    model_config = _STRICT
+    closed_cases_days: int | None = Field(
+        None,
+        ge=1,
+        description="Purge the text of cases closed more than this many days ago, and of messages on no case "
+        "received that long ago (unset: triage purges nothing on its own).",
+    )
+
+
 class Pipeline(BaseModel):
     model_config = _STRICT
     pipeline: PipelineInfo
     sources: list[Source] = Field(min_length=1)
     cases: CasesConfig = Field(default_factory=CasesConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     # Set by load(): the folder relative paths are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

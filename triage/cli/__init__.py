@@ -4,7 +4,8 @@ turns triage's errors into a clear message and a non-zero exit code.
 The root group lives here; each module beside it holds the commands of one pipeline stage and
 is registered below: ingest (ingest, run, watch), quarantine, classifier (train, evaluate,
 classify), routing (deadlines, audit, queue), cases (case), learning (learning), commitments
-(commitment), report, review (serve, user, export-reviews). Shared options and the error
+(commitment), report, review (serve, user, export-reviews), operations (purge, backup, restore,
+health). Shared options and the error
 wrapper are in common.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import click
 
 from triage import __version__
-from triage.cli import cases, classifier, commitments, ingest, learning, quarantine, report, review, routing
+from triage.cli import cases, classifier, commitments, ingest, learning, operations, quarantine, report, review, routing
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -46,6 +47,9 @@ for _command in (
     review.serve,
     review.user,
     review.export_reviews,
+    operations.purge,
+    operations.backup,
+    operations.restore,
 ):
     cli.add_command(_command)
 

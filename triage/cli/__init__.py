@@ -19,7 +19,15 @@ from triage.cli import cases, classifier, commitments, ingest, learning, operati
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="triage")
-def cli() -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="TRIAGE_LOG_FORMAT",
+    show_default=True,
+    help="Log lines of watch and serve as text or as JSON objects (also TRIAGE_LOG_FORMAT).",
+)
+def cli(log_format: str) -> None:
     """triage: sort a social landlord's inbound mail and surveys into complaints, service
     requests, MP enquiries, compliments and other, under the Housing Ombudsman's Code.
 
@@ -50,6 +58,7 @@ for _command in (
     operations.purge,
     operations.backup,
     operations.restore,
+    operations.health,
 ):
     cli.add_command(_command)
 

@@ -11,12 +11,12 @@ from typing import Any, TypeVar
 
 import click
 
-from triage.cli.common import date_type, friendly_errors
+from triage.cli.common import date_type, friendly_errors, store_opt
 from triage.errors import TriageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 store_or_pipeline = [
-    click.option("--store", default=None, help="SQLite file or postgresql:// URL (default: the pipeline's, else triage.db)."),
+    store_opt(None, "SQLite file or postgresql:// URL (default: the pipeline's, else triage.db)."),
     click.option(
         "--pipeline",
         "pipeline_file",
@@ -128,3 +128,35 @@ def restore(backup_file: Path, overwrite: bool, store: str | None, pipeline_file
     url = _store_url(store, pipeline_file)
     run_restore(backup_file, url, overwrite)
     click.echo(f"Restored {backup_file} into {url}.")
+
+
+@click.command()
+@click.argument("pipeline_arg", metavar="[PIPELINE]", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@store_opt(None, "Check this store instead of the pipeline's (SQLite file or postgresql:// URL).")
+@click.option("--model", type=click.Path(path_type=Path, file_okay=False), default=None, help="Check this model folder.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: ok, and each check.")
+@friendly_errors
+def health(pipeline_arg: Path | None, store: str | None, model: Path | None, as_json: bool) -> None:
+    """Check the store, the model and every IMAP mailbox of a pipeline; exit 1 saying why when
+    one is unreachable or wrong (for a monitor, or systemd's ExecStartPre).
+
+    Example:
+
+        triage health pipelines/mailbox.toml
+        triage health --store postgresql://triage@db/triage --model models/default --json
+    """
+    from triage.health import run_checks
+    from triage.pipeline import load
+
+    pipeline = load(pipeline_arg) if pipeline_arg else None
+    if pipeline is None and store is None and model is None:
+        raise TriageError("give a pipeline file, or --store and/or --model, to check.")
+    checks = run_checks(pipeline, store, model)
+    ok = all(c.ok for c in checks)
+    if as_json:
+        click.echo(json.dumps({"ok": ok, "checks": [c.as_dict() for c in checks]}))
+    else:
+        for c in checks:
+            click.echo(f"{'ok  ' if c.ok else 'FAIL'}  {c.what:<8} {c.name}: {c.detail}")
+    if not ok:
+        raise SystemExit(1)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from triage.cli.common import friendly_errors, store_option
+from triage.cli.common import friendly_errors, shown_url, store_opt, store_option
 from triage.errors import TriageError
 
 
 @click.command()
-@click.option("--store", default=None, help="SQLite file or postgresql:// URL (default: the store of pipelines/sample.toml).")
+@store_opt(None, "SQLite file or postgresql:// URL (default: the store of pipelines/sample.toml).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on. Keep 127.0.0.1 unless behind TLS.")
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option(
@@ -43,15 +43,17 @@ def serve(store: str | None, host: str, port: int, insecure_cookies: bool, natio
         triage user add alex --role admin
         triage serve --port 8000
     """
+    from triage.logs import configure as configure_logging
     from triage.review import Settings, create_app
     from triage.review.server import default_store, make_server, open_store
 
+    configure_logging(click.get_current_context().find_root().params.get("log_format") or "text")
     url = store or default_store()
     app = create_app(
         open_store(url), Settings(secure_cookies=not insecure_cookies, nation=nation, trusted_proxies=trusted_proxies)
     )
     server = make_server(app, host, port)
-    click.echo(f"Review app for {url} on http://{host}:{port}/ (Ctrl+C stops it)")
+    click.echo(f"Review app for {shown_url(url)} on http://{host}:{port}/ (Ctrl+C stops it)")
     try:
         server.run()
     except KeyboardInterrupt:

@@ -105,7 +105,13 @@ def record(conn: Any, name: str, address: str, outcome: str, now: datetime) -> N
     conn.execute(
         insert(sign_in_attempts).values(name=name[:64], address=address[:64], at=now, ok=outcome == "success", outcome=outcome)
     )
-    log.info("sign-in %s", outcome, extra={"user_name": name[:64], "address": address[:64], "outcome": outcome})
+    log.info(
+        "sign-in %s for %r from %s",
+        outcome,
+        name[:64],
+        address[:64],
+        extra={"user_name": name[:64], "address": address[:64], "outcome": outcome},
+    )
 
 
 def lift(store: Store, now: datetime, name: str | None = None, address: str | None = None) -> None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import Text, cast, exists, func, insert, select, update
 
 from triage.errors import InputError
 from triage.store.db import Store
@@ -69,14 +69,16 @@ class PurgeResult:
         }
 
 
-def _closed_cases(conn: Any, before: date) -> list[int]:
+def _closed_cases(before: date) -> Any:
+    """The ids of cases closed before ``before`` and not yet purged (a query, so no list of ids
+    ever becomes thousands of bound parameters)."""
     closed_on = (
         select(case_events.c.case_pk, func.max(case_events.c.on).label("closed_on"))
         .where(case_events.c.event == "closed")
         .group_by(case_events.c.case_pk)
         .subquery()
     )
-    query = (
+    return (
         select(cases.c.id)
         .join(closed_on, closed_on.c.case_pk == cases.c.id)
         .where(
@@ -85,18 +87,16 @@ def _closed_cases(conn: Any, before: date) -> list[int]:
             cases.c.purged_at.is_(None),
             closed_on.c.closed_on < before,
         )
-        .order_by(cases.c.id)
     )
-    return list(conn.scalars(query))
 
 
-def _message_ids(conn: Any, case_ids: list[int], before: date) -> list[int]:
-    on_purged_cases = select(case_messages.c.message_pk).where(case_messages.c.case_pk.in_(case_ids))
+def _message_ids(conn: Any, closed: Any, before: date) -> list[int]:
+    on_purged_cases = select(case_messages.c.message_pk).where(case_messages.c.case_pk.in_(closed))
     cutoff = datetime.combine(before, time(), tzinfo=UTC)
     on_no_case = select(messages.c.id).where(
         messages.c.received_at < cutoff,
         ~exists().where(case_messages.c.message_pk == messages.c.id),
-        ~exists().where(case_events.c.message_pk == messages.c.id, case_events.c.case_pk.not_in(case_ids)),
+        ~exists().where(case_events.c.message_pk == messages.c.id, case_events.c.case_pk.not_in(closed)),
     )
     query = select(messages.c.id).where(messages.c.purged_at.is_(None), messages.c.id.in_(on_purged_cases.union(on_no_case)))
     return sorted(conn.scalars(query))
@@ -113,8 +113,9 @@ def purge(store: Store, before: date, by: str, dry_run: bool = False, today: dat
     result = PurgeResult(before, dry_run)
     now = datetime.now(UTC)
     with store.transaction() as conn:
-        result.case_ids = _closed_cases(conn, before)
-        message_ids = _message_ids(conn, result.case_ids, before)
+        closed = _closed_cases(before)
+        result.case_ids = sorted(conn.scalars(closed))
+        message_ids = _message_ids(conn, closed, before)
         result.messages = len(message_ids)
         for chunk in _chunks(message_ids):
             result.bytes += conn.scalar(select(func.coalesce(func.sum(messages.c.size), 0)).where(messages.c.id.in_(chunk)))
@@ -125,9 +126,9 @@ def purge(store: Store, before: date, by: str, dry_run: bool = False, today: dat
             result.bytes += found[1]
         if dry_run:
             return result
+        merged = list(conn.scalars(select(cases.c.id).where(cases.c.merged_into.in_(closed))))
         for chunk in _chunks(message_ids):
             _purge_messages(conn, chunk, now)
-        merged = list(conn.scalars(select(cases.c.id).where(cases.c.merged_into.in_(result.case_ids)))) if result.case_ids else []
         for chunk in _chunks(result.case_ids + merged):
             _purge_cases(conn, chunk, now)
         conn.execute(
@@ -165,10 +166,12 @@ def _purge_messages(conn: Any, ids: list[int], now: datetime) -> None:
     conn.execute(attachments.delete().where(attachments.c.message_pk.in_(ids)))
     conn.execute(update(quarantine).where(quarantine.c.message_pk.in_(ids)).values(raw=b""))
     conn.execute(update(reviews).where(reviews.c.message_pk.in_(ids)).values(note=""))
-    rows = conn.execute(select(classifications.c.id, classifications.c.flags).where(classifications.c.message_pk.in_(ids)))
+    conn.execute(update(classifications).where(classifications.c.message_pk.in_(ids)).values(evidence=[]))
+    flagged = classifications.c.message_pk.in_(ids), cast(classifications.c.flags, Text) != "[]"
+    rows = conn.execute(select(classifications.c.id, classifications.c.flags).where(*flagged))
     for pk, flags in rows.all():
         kept = [{**f, "evidence": []} if isinstance(f, dict) else f for f in flags or []]
-        conn.execute(update(classifications).where(classifications.c.id == pk).values(evidence=[], flags=kept))
+        conn.execute(update(classifications).where(classifications.c.id == pk).values(flags=kept))
 
 
 def _purge_cases(conn: Any, ids: list[int], now: datetime) -> None:

@@ -52,11 +52,11 @@ def _try(app, name: str, password: str, address: str) -> tuple[int, float]:  # t
     return response.status_code, (time.perf_counter() - t0) * 1000
 
 
-def _patient(store: Store, names: list[str], minutes: int, start: datetime) -> list[datetime]:
+def _patient(store: Store, names: list[str], minutes: int, start: datetime, address: str) -> list[datetime]:
     now, end, checked, i = start, start + timedelta(minutes=minutes), [], 0
     while now < end:
         try:
-            sign_in(store, names[i % len(names)], "wrong password!", "198.51.100.7", now=now)
+            sign_in(store, names[i % len(names)], "wrong password!", address, now=now)
             checked.append(now)
             i += 1
             now += timedelta(milliseconds=300)
@@ -83,8 +83,9 @@ def sign_in_figures(folder: Path) -> None:
         f"burst of 100 guesses at 100 names from one address: {sum(c == 401 for c, _ in burst)} checked; "
         f"a throttled answer takes {throttled_ms[len(throttled_ms) // 2]:.1f} ms (median)"
     )
-    one = _patient(store, ["rob"], 15, datetime(2026, 12, 1, 9, tzinfo=UTC))
-    many = _patient(store, [f"n{i}" for i in range(200)], 15, datetime(2026, 12, 1, 11, tzinfo=UTC))
+    later = datetime.now(UTC) + timedelta(days=1)  # simulated time after every real try above
+    one = _patient(store, ["rob"], 15, later, "198.51.100.8")
+    many = _patient(store, [f"n{i}" for i in range(200)], 15, later, "198.51.100.9")
     print(f"patient guesser, 15 simulated minutes, one name: {len(one)} checked, at most {_most_in_a_minute(one)} in any minute")
     print(
         f"patient guesser, 15 simulated minutes, 200 names: {len(many)} checked, at most {_most_in_a_minute(many)} in any minute"

@@ -70,8 +70,8 @@ class PurgeResult:
 
 
 def _closed_cases(before: date) -> Any:
-    """The ids of cases closed before ``before`` and not yet purged (a query, so no list of ids
-    ever becomes thousands of bound parameters)."""
+    """The ids of cases closed before ``before`` and not yet purged, as a query (used as a
+    subquery too, so no list of ids becomes thousands of bound parameters)."""
     closed_on = (
         select(case_events.c.case_pk, func.max(case_events.c.on).label("closed_on"))
         .where(case_events.c.event == "closed")
@@ -90,16 +90,29 @@ def _closed_cases(before: date) -> Any:
     )
 
 
-def _message_ids(conn: Any, closed: Any, before: date) -> list[int]:
-    on_purged_cases = select(case_messages.c.message_pk).where(case_messages.c.case_pk.in_(closed))
+def _message_ids(conn: Any, case_ids: list[int], before: date) -> list[int]:
+    """Messages on the purged cases, and messages on no case received before the cut-off (unless
+    an event of a case being kept points at one); read in plain indexed queries, joined here."""
+    found: set[int] = set()
+    for chunk in _chunks(case_ids):
+        found.update(conn.scalars(select(case_messages.c.message_pk).where(case_messages.c.case_pk.in_(chunk))))
     cutoff = datetime.combine(before, time(), tzinfo=UTC)
     on_no_case = select(messages.c.id).where(
-        messages.c.received_at < cutoff,
-        ~exists().where(case_messages.c.message_pk == messages.c.id),
-        ~exists().where(case_events.c.message_pk == messages.c.id, case_events.c.case_pk.not_in(closed)),
+        messages.c.received_at < cutoff, ~exists().where(case_messages.c.message_pk == messages.c.id)
     )
-    query = select(messages.c.id).where(messages.c.purged_at.is_(None), messages.c.id.in_(on_purged_cases.union(on_no_case)))
-    return sorted(conn.scalars(query))
+    purged_cases = set(case_ids)
+    kept_by_events = {
+        m
+        for m, c in conn.execute(
+            select(case_events.c.message_pk, case_events.c.case_pk).where(case_events.c.message_pk.is_not(None))
+        )
+        if c not in purged_cases
+    }
+    found.update(m for m in conn.scalars(on_no_case) if m not in kept_by_events)
+    done = set()
+    for chunk in _chunks(sorted(found)):
+        done.update(conn.scalars(select(messages.c.id).where(messages.c.id.in_(chunk), messages.c.purged_at.is_not(None))))
+    return sorted(found - done)
 
 
 def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
@@ -115,7 +128,7 @@ def purge(store: Store, before: date, by: str, dry_run: bool = False, today: dat
     with store.transaction() as conn:
         closed = _closed_cases(before)
         result.case_ids = sorted(conn.scalars(closed))
-        message_ids = _message_ids(conn, closed, before)
+        message_ids = _message_ids(conn, result.case_ids, before)
         result.messages = len(message_ids)
         for chunk in _chunks(message_ids):
             result.bytes += conn.scalar(select(func.coalesce(func.sum(messages.c.size), 0)).where(messages.c.id.in_(chunk)))

@@ -14,6 +14,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def backup(url: str | Path, out: Path, overwrite: bool = False) -> BackupResult:
     if source_path is not None:
         if not source_path.exists():
             raise InputError(f"{source_path}: there is no store here to back up.")
-        with sqlite3.connect(f"file:{source_path}?mode=ro", uri=True) as source, sqlite3.connect(tmp) as copy:
+        with closing(sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)) as source, closing(sqlite3.connect(tmp)) as copy:
             source.backup(copy)
             check = copy.execute("PRAGMA integrity_check").fetchone()[0]
         if check != "ok":
@@ -97,7 +98,7 @@ def restore(backup_file: Path, url: str | Path, overwrite: bool = False) -> None
         raise InputError(f"{backup_file}: no such backup file.")
     target = _sqlite_path(url)
     if target is not None:
-        with sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True) as source:
+        with closing(sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)) as source:
             try:
                 found = source.execute("SELECT count(*) FROM sqlite_master WHERE name = 'alembic_version'").fetchone()[0]
             except sqlite3.DatabaseError:
@@ -106,7 +107,7 @@ def restore(backup_file: Path, url: str | Path, overwrite: bool = False) -> None
                 raise InputError(f"{backup_file} is not a triage SQLite backup (no alembic_version table).")
             if target.exists() and target.stat().st_size > 0 and not overwrite:
                 raise InputError(f"{target} already exists: restore to a new path, or pass --overwrite to replace it.")
-            with sqlite3.connect(target) as dest:
+            with closing(sqlite3.connect(target)) as dest:
                 source.backup(dest)
     else:
         env, database = _pg_env(url)

@@ -390,3 +390,13 @@ def test_record_case_events_acknowledged_extension_escalated(app: Flask, classif
         ).status_code
         == 404
     )
+
+
+def test_the_views_and_the_app_factory_import_a_shared_module_not_each_other() -> None:
+    import ast
+    import inspect
+
+    from triage.review import views
+
+    imported = {n.module for n in ast.walk(ast.parse(inspect.getsource(views))) if isinstance(n, ast.ImportFrom)}
+    assert "triage.review.app" not in imported and "triage.review.context" in imported

@@ -12,7 +12,8 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from triage.cases.rules import CaseRules
 from triage.errors import ConfigError
@@ -35,6 +36,19 @@ class PipelineInfo(BaseModel):
         None, ge=1, description="Homes owned (stock size), for complaints per 1,000 homes (CH01) in reports."
     )
     description: str = ""
+
+    @field_validator("store")
+    @classmethod
+    def _no_password(cls, value: str) -> str:
+        if "://" in value and "@" in value.split("://", 1)[1].split("/", 1)[0]:
+            userinfo = value.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[0]
+            if ":" in userinfo:
+                raise PydanticCustomError(
+                    SECRET_ERROR,
+                    "the store URL holds a password, which is never accepted in a pipeline file (it would be committed "
+                    "with it): leave it out and put it in PGPASSWORD or a ~/.pgpass file (PGPASSFILE) for the service",
+                )
+        return value
 
 
 class FilesSource(BaseModel):
@@ -108,11 +122,24 @@ class CasesConfig(BaseModel):
         )
 
 
+class RetentionConfig(BaseModel):
+    """How long what residents wrote is kept once a case is closed (``triage purge``)."""
+
+    model_config = _STRICT
+    closed_cases_days: int | None = Field(
+        None,
+        ge=1,
+        description="Purge the text of cases closed more than this many days ago, and of messages on no case "
+        "received that long ago (unset: triage purges nothing on its own).",
+    )
+
+
 class Pipeline(BaseModel):
     model_config = _STRICT
     pipeline: PipelineInfo
     sources: list[Source] = Field(min_length=1)
     cases: CasesConfig = Field(default_factory=CasesConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     # Set by load(): the folder relative paths are resolved against.
     base_dir: Path = Field(default=Path("."), exclude=True)
 

@@ -13,7 +13,52 @@ import click
 from triage.errors import TriageError
 
 DEFAULT_STORE = "triage.db"
-store_option = click.option("--store", default=DEFAULT_STORE, show_default=True, help="SQLite file or postgresql:// URL.")
+STORE_ENV = "TRIAGE_STORE"
+
+
+def no_password_in_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a store URL with a password typed on the command line: ``ps`` shows it to every
+    user of the machine and the shell keeps it in its history."""
+    from click.core import ParameterSource
+
+    if value and "://" in value and ctx.get_parameter_source(param.name or "") == ParameterSource.COMMANDLINE:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            has_password = make_url(value).password is not None
+        except ArgumentError:
+            has_password = False
+        if has_password:
+            raise click.BadParameter(
+                "the URL holds a password, and a command line is visible to every user of this machine. Leave it out "
+                f"and put it in PGPASSWORD or a ~/.pgpass file, or put the whole URL in the {STORE_ENV} environment variable."
+            )
+    return value
+
+
+def store_opt(default: str | None = DEFAULT_STORE, help: str = "SQLite file or postgresql:// URL.") -> Callable[[Any], Any]:
+    """The --store option: also read from TRIAGE_STORE; never a password on the command line."""
+    return click.option(
+        "--store",
+        default=default,
+        show_default=default is not None,
+        envvar=STORE_ENV,
+        callback=no_password_in_url,
+        help=f"{help} Also from ${STORE_ENV}.",
+    )
+
+
+store_option = store_opt()
+
+
+def shown_url(url: str) -> str:
+    """A store URL fit to print: any password as ***."""
+    if "://" not in str(url):
+        return str(url)
+    from sqlalchemy.engine import make_url
+
+    return make_url(str(url)).render_as_string(hide_password=True)
 
 
 def friendly_errors(func: Callable[..., Any]) -> Callable[..., Any]:

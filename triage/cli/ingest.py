@@ -110,12 +110,14 @@ def watch(pipeline_file: Path, once: bool, dry_run: bool, as_json: bool, quiet: 
 
     from triage.ingest.imap.progress import make_reporter
     from triage.jobs import watch_pipeline
+    from triage.logs import configure as configure_logging
     from triage.pipeline import load
     from triage.store.db import Store
     from triage.watcher import stop_on_signals
 
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its schema check says "Context impl ..." at every start
+    configure_logging(
+        click.get_current_context().find_root().params.get("log_format") or "text", logging.WARNING if quiet else logging.INFO
+    )
     pipeline = load(pipeline_file)
     stop = stop_on_signals()
     with Store(pipeline.store_url(), upgrade=not dry_run) as db:

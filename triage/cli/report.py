@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from triage.cli.common import DEFAULT_STORE, date_type, friendly_errors
+from triage.cli.common import DEFAULT_STORE, date_type, friendly_errors, store_opt
 
 
 @click.command()
@@ -28,10 +28,8 @@ from triage.cli.common import DEFAULT_STORE, date_type, friendly_errors
     "category, stage, service_area, themes, acknowledged, responded, extension_agreed, outcome, text.",
 )
 @click.option("--homes", type=click.IntRange(min=1), default=None, help="Homes owned, for complaints per 1,000 homes (CH01).")
-@click.option(
-    "--store",
-    default=None,
-    help="SQLite file or postgresql:// URL. Default: triage.db, or the pipeline's store, unless only --register is given.",
+@store_opt(
+    None, "SQLite file or postgresql:// URL. Default: triage.db, or the pipeline's store, unless only --register is given."
 )
 @click.option(
     "--pipeline",

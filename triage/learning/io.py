@@ -24,7 +24,6 @@ can be corrected and imported again; nothing is dropped silently.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -47,6 +46,7 @@ from triage.learning.records import (
     save_outcome,
 )
 from triage.pipeline import load_toml
+from triage.sheets import append_xlsx, from_csv_cell, write_csv_rows
 
 REQUIRED = ("reference", "description", "risk", "identified")
 RAG_LETTERS = {"R": "red", "A": "amber", "G": "green"}  # a RAG column often holds only the letter
@@ -208,7 +208,10 @@ def read_log(path: Path, learning_map: LearningMap) -> tuple[list[tuple[int, Out
         if column not in header:
             raise LogColumnError(str(path), column, role, [h for h in header if h])
     good, bad = [], []
+    written_by_csv = path.suffix.lower() in (".csv", ".txt", ".tsv")
     for number, row in rows:
+        if written_by_csv:  # undo the quote a CSV export puts before formula-like text
+            row = {k: from_csv_cell(v.strip()) if isinstance(v, str) else v for k, v in row.items()}
         outcome, found = outcome_from_row(row, learning_map, f"{path.name} row {number}")
         if found:
             bad.append({"row": number, "reference": outcome.reference, "reason": "; ".join(found), "cells": row})
@@ -247,10 +250,13 @@ def import_log(conn: Any, path: Path, learning_map: LearningMap, by: str) -> Imp
 def write_rejects(result: ImportResult, path: Path, header: list[str]) -> None:
     """The bad rows as they were, with ``row`` and ``problem`` columns in front (CSV)."""
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["row", "problem", *header])
-        for bad in result.bad_rows:
-            writer.writerow([bad["row"], bad["reason"], *(_text(bad["cells"].get(h)) for h in header)])
+        write_csv_rows(
+            f,
+            [
+                ["row", "problem", *header],
+                *([b["row"], b["reason"], *(_text(b["cells"].get(h)) for h in header)] for b in result.bad_rows),
+            ],
+        )
 
 
 def header_of(path: Path) -> list[str]:
@@ -298,9 +304,7 @@ def export_log(outcomes: list[Outcome], path: Path, learning_map: LearningMap) -
     suffix = path.suffix.lower()
     if suffix == ".csv":
         with path.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            writer.writerows([["" if v is None else (v.isoformat() if isinstance(v, date) else v) for v in r] for r in rows])
+            write_csv_rows(f, [header, *rows])
     elif suffix == ".xlsx":
         import openpyxl
 
@@ -308,15 +312,12 @@ def export_log(outcomes: list[Outcome], path: Path, learning_map: LearningMap) -
         sheet = book.active
         assert sheet is not None
         sheet.title = "Learning log"
-        sheet.append(header)
-        for r in rows:
-            sheet.append(r)
+        for r in [header, *rows]:
+            append_xlsx(sheet, r)
         for column in sheet.iter_cols(min_row=2):
             for c in column:
                 if isinstance(c.value, datetime | date):
                     c.number_format = "yyyy-mm-dd"
-                elif isinstance(c.value, str) and c.value.startswith("="):
-                    c.data_type = "s"  # text, never a formula
         book.save(path)
     else:
         raise InputError(f"{path}: a learning log is written as .csv or .xlsx (got {suffix or 'no extension'}).")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,13 @@ from flask import Flask, abort, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from triage.review import auth
+from triage.review.context import SESSION_COOKIE, SIGN_IN_COOKIE, Settings, require_admin, set_cookie, settings, store
+from triage.review.views import bp
 from triage.store.db import Store
 
+__all__ = ["SESSION_COOKIE", "SIGN_IN_COOKIE", "Settings", "create_app", "require_admin", "set_cookie", "settings", "store"]
+
 ANALYSE_EVERY_S = 3600  # refresh the store's planner statistics this often (SQLite; a few ms)
-SESSION_COOKIE = "triage_session"
-SIGN_IN_COOKIE = "triage_sign_in"
 PUBLIC_ENDPOINTS = frozenset({"review.sign_in", "static"})
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
@@ -33,16 +34,8 @@ CSP = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    secure_cookies: bool = True
-    nation: str = "england"  # whose bank holidays count for the Code deadlines shown
-
-
 def create_app(store: Store | str | Path, settings: Settings | None = None) -> Flask:
     """The app over one store (a Store, a SQLite path or a postgresql:// URL)."""
-    from triage.review.views import bp
-
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config["STORE"] = store if isinstance(store, Store) else Store(store)
     app.config["SETTINGS"] = settings or Settings()
@@ -55,19 +48,12 @@ def create_app(store: Store | str | Path, settings: Settings | None = None) -> F
     app.before_request(_analyse_now_and_then)
     app.before_request(_require_session)
     app.after_request(_headers)
+    hops = app.config["SETTINGS"].trusted_proxies
+    if hops:  # the client's address (for sign-in throttling) from the proxy's X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
-
-
-def store() -> Store:
-    from flask import current_app
-
-    return current_app.config["STORE"]
-
-
-def settings() -> Settings:
-    from flask import current_app
-
-    return current_app.config["SETTINGS"]
 
 
 def _analyse_now_and_then() -> None:
@@ -95,17 +81,6 @@ def _require_session() -> Any:
 
 def _same_token(sent: str | None, expected: str | None) -> bool:
     return bool(sent and expected) and hmac.compare_digest(sent.encode(), expected.encode())
-
-
-def require_admin() -> None:
-    if not g.session.user.is_admin:
-        abort(403)
-
-
-def set_cookie(response: Response, name: str, value: str, max_age: int | None) -> None:
-    response.set_cookie(
-        name, value, max_age=max_age, httponly=True, secure=settings().secure_cookies, samesite="Strict", path="/"
-    )
 
 
 def _headers(response: Response) -> Response:

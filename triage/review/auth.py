@@ -1,4 +1,4 @@
-"""Accounts, sessions and sign-in rate limiting for the review app.
+"""Accounts, sessions and signing in for the review app (throttling: ``throttle``).
 
 Passwords are hashed with Argon2id (argon2-cffi's defaults). A session is a random token in an
 HttpOnly cookie; the store keeps only its SHA-256, so a copy of the database cannot be used to
@@ -14,20 +14,17 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from triage.errors import ReviewError
+from triage.review import throttle
 from triage.store.db import Store, as_utc
-from triage.store.schema import sign_in_attempts, users, web_sessions
+from triage.store.schema import users, web_sessions
 
 ROLES = ("reviewer", "admin")
 MIN_PASSWORD = 10
 SESSION_IDLE = timedelta(hours=2)
 SESSION_MAX = timedelta(hours=12)
-# Sign-in rate limits: failures within the window, per account name and per client address.
-ATTEMPT_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_NAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
 
 _hasher = PasswordHasher()
 # Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
@@ -95,35 +92,29 @@ def set_disabled(store: Store, user_id: int, disabled: bool) -> None:
             conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
 
 
-class RateLimited(Exception):
-    """Too many failed sign-ins for this name or address: try again after the window."""
+RateLimited = throttle.Throttled  # the name this exception had before throttling replaced the lockout
 
 
-def sign_in(store: Store, name: str, password: str, address: str) -> Session | None:
+def sign_in(store: Store, name: str, password: str, address: str, now: datetime | None = None) -> Session | None:
     """Check a password and start a session; None when the name or password is wrong.
 
-    Raises RateLimited (before checking the password) when the name or the address has had too
-    many failures in the last ATTEMPT_WINDOW.
+    Raises throttle.Throttled, before checking the password, when this name from this address
+    (or this address) has failed too often lately: see ``triage.review.throttle``. ``now`` is
+    the clock (for simulations); every try is logged.
     """
     name = name.strip()[:64]
-    now = _now()
-    since = now - ATTEMPT_WINDOW
+    address = address[:64]
+    now = now or _now()
+    throttle.check(store, name, address, now)
     with store.engine.connect() as conn:
-        failures = (
-            select(func.count()).select_from(sign_in_attempts).where(sign_in_attempts.c.at >= since, ~sign_in_attempts.c.ok)
-        )
-        by_name = conn.scalar(failures.where(sign_in_attempts.c.name == name)) or 0
-        by_address = conn.scalar(failures.where(sign_in_attempts.c.address == address)) or 0
         row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
-    if by_name >= MAX_FAILURES_PER_NAME or by_address >= MAX_FAILURES_PER_ADDRESS:
-        raise RateLimited
     ok = False
     try:
         ok = _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password) and row is not None and not row["disabled"]
     except (VerificationError, InvalidHashError):
         ok = False
     with store.transaction() as conn:
-        conn.execute(insert(sign_in_attempts).values(name=name, address=address[:64], at=now, ok=ok))
+        throttle.record(conn, name, address, "success" if ok else "failure", now)
         if not ok:
             return None
         if _hasher.check_needs_rehash(row["password_hash"]):
@@ -169,4 +160,4 @@ def sign_out(store: Store, token: str | None) -> None:
             conn.execute(delete(web_sessions).where(web_sessions.c.token_sha256 == _digest(token)))
     with store.transaction() as conn:  # tidy: expired sessions and old attempts
         conn.execute(delete(web_sessions).where(web_sessions.c.expires_at < _now()))
-        conn.execute(delete(sign_in_attempts).where(sign_in_attempts.c.at < _now() - timedelta(days=30)))
+        throttle.tidy(conn, _now())

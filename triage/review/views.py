@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import secrets
 import time
 from datetime import date, timedelta
@@ -20,9 +18,11 @@ from triage.labels import KINDS, THEMES
 from triage.message import UK
 from triage.review import auth, decisions
 from triage.review.agreement import agreement, overrule_pairs
-from triage.review.app import SESSION_COOKIE, SIGN_IN_COOKIE, require_admin, set_cookie, settings, store
+from triage.review.context import SESSION_COOKIE, SIGN_IN_COOKIE, require_admin, set_cookie, settings, store
 from triage.review.highlight import segments
+from triage.review.throttle import Throttled
 from triage.route.flags import RULES as FLAG_RULES
+from triage.sheets import write_csv_rows
 from triage.store.schema import classifications
 
 bp = Blueprint("review", __name__)
@@ -63,7 +63,7 @@ def _pct(value: float | None) -> str:
 # -- signing in and out ------------------------------------------------------------------------
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Any:
-    error, status = "", 200
+    error, status, retry_after = "", 200, 0
     target = _safe_next(request.values.get("next", ""))
     if request.method == "GET" and g.session is not None:
         return redirect(target or url_for("review.to_confirm"), 303)
@@ -72,8 +72,13 @@ def sign_in() -> Any:
             session = auth.sign_in(
                 store(), request.form.get("name", ""), request.form.get("password", ""), request.remote_addr or "?"
             )
-        except auth.RateLimited:
-            session, error, status = None, "Too many failed sign-ins. Wait 15 minutes, or ask an admin to check the account.", 429
+        except Throttled as exc:
+            retry_after = exc.retry_after
+            session, status = None, 429
+            error = (
+                f"Too many failed sign-ins from here. Try again in {retry_after} seconds "
+                "(each wrong try makes the wait longer), or ask an admin to lift the limit."
+            )
         if session is not None:
             response = redirect(target or url_for("review.to_confirm"), 303)
             set_cookie(response, SESSION_COOKIE, session.token, int(auth.SESSION_MAX.total_seconds()))
@@ -88,6 +93,8 @@ def sign_in() -> Any:
     body, code = page("sign_in.html", status, error=error, next=target, sign_in_token=token)
     response = Response(body, code, mimetype="text/html")
     set_cookie(response, SIGN_IN_COOKIE, token, 3600)
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -361,23 +368,11 @@ def agreement_page() -> Any:
 @bp.get("/audit.csv")
 def audit_csv() -> Any:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(decisions.AUDIT_COLUMNS)
-    for row in decisions.audit_trail(store()):
-        writer.writerow([_cell(row[c]) for c in decisions.AUDIT_COLUMNS])
+    trail = decisions.audit_trail(store())
+    write_csv_rows(buffer, [decisions.AUDIT_COLUMNS, *([row[c] for c in decisions.AUDIT_COLUMNS] for row in trail)])
     response = Response(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="triage-reviews-{date.today():%Y-%m-%d}.csv"'
     return response
-
-
-def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    if isinstance(value, list):
-        value = json.dumps(value)
-    elif hasattr(value, "isoformat"):
-        value = value.isoformat()
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # -- users (admins only) -------------------------------------------------------------------------

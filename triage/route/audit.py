@@ -9,9 +9,7 @@ Bad rows (no date, no text) are listed, never dropped silently.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from triage.errors import ColumnError
 from triage.ingest.survey import parse_date, read_rows
 from triage.pipeline import load_toml
 from triage.route.flags import message_flags, normalise_category
+from triage.sheets import write_csv_rows
 
 
 class RegisterColumns(BaseModel):
@@ -154,24 +153,21 @@ def audit(path: Path, register_map: RegisterMap, model: TriageModel) -> AuditRes
 
 
 def write_csv(result: AuditResult, path: Path) -> None:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            "reference",
-            "received",
-            "recorded_as",
-            "service_area",
-            "kind",
-            "complaint_score",
-            "dissatisfied_score",
-            "rules",
-            "evidence",
-        ]
-    )
+    header = [
+        "reference",
+        "received",
+        "recorded_as",
+        "service_area",
+        "kind",
+        "complaint_score",
+        "dissatisfied_score",
+        "rules",
+        "evidence",
+    ]
+    rows = []
     for e in result.flagged:
         ghost = [f for f in e.flags if f["type"] == "ghost_stage"]
-        writer.writerow(
+        rows.append(
             [
                 e.reference,
                 e.received,
@@ -184,7 +180,8 @@ def write_csv(result: AuditResult, path: Path) -> None:
                 " | ".join(str(x) for f in ghost for x in f["evidence"]),
             ]
         )
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        write_csv_rows(handle, [header, *rows])
 
 
 def write_html(result: AuditResult, path: Path) -> None:

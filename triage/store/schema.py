@@ -54,6 +54,7 @@ messages = Table(
     Column("size", BigInteger, nullable=False),
     Column("raw", LargeBinary, nullable=False),
     Column("run_id", Integer, ForeignKey("runs.id")),
+    Column("purged_at", DateTime(timezone=True)),  # text, addresses and raw bytes removed (retention, 0009)
     Index("ix_messages_received_at", "received_at"),
     Index("ix_messages_sender_addr", "sender_addr"),
 )
@@ -159,6 +160,7 @@ sign_in_attempts = Table(
     Column("address", String(64), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("ok", Boolean, nullable=False),
+    Column("outcome", String(16), nullable=False, server_default="failure"),  # success | failure | throttled | lifted (0009)
     Index("ix_sign_in_attempts_name_at", "name", "at"),
     Index("ix_sign_in_attempts_address_at", "address", "at"),
 )
@@ -203,6 +205,7 @@ cases = Table(
     Column("due_what", Text, nullable=False, server_default=""),
     Column("flags", JSON, nullable=False, server_default="[]"),  # breaches found in its events
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("purged_at", DateTime(timezone=True)),  # resident and title removed (retention, 0009)
     Index("ix_cases_resident", "resident"),
     Index("ix_cases_due_date", "due_date"),
 )
@@ -342,4 +345,19 @@ commitments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", Text, nullable=False),
     Index("ix_commitments_due", "due"),
+)
+
+# -- retention (migration 0009) --------------------------------------------------------------
+purges = Table(
+    "purges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("before", Date, nullable=False),  # closed before this date
+    Column("by", Text, nullable=False),
+    Column("cases", Integer, nullable=False),
+    Column("messages", Integer, nullable=False),
+    Column("attachments", Integer, nullable=False),
+    Column("bytes", BigInteger, nullable=False),  # raw, text and attachment bytes removed
+    Column("case_ids", JSON, nullable=False),
 )

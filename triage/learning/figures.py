@@ -21,9 +21,9 @@ from sqlalchemy import Connection, and_, or_, select
 from triage.labels import RISKS, THEMES
 from triage.learning.commitments import Commitment, list_commitments, working_days_late
 from triage.learning.records import Outcome, connect, list_outcomes
-from triage.report.figures import Table, pct
 from triage.route.deadlines import working_days_between
 from triage.store.schema import case_events, cases
+from triage.tables import Table, pct
 
 NO_THEME = "(no theme)"
 NO_AREA = "(no service area)"

@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from triage.labels import KINDS, THEMES
@@ -23,9 +22,9 @@ from triage.report.inputs import OUTCOMES, ComplaintStage, Inputs, Period
 from triage.report.trends import ALPHA, MIN_HISTORY_COUNT, MIN_HISTORY_PERIODS, MIN_LATEST_COUNT, TEST_NAME, theme_trends
 from triage.route.deadlines import RULES, stage_deadlines
 from triage.route.flags import RULES as FLAG_RULES
+from triage.tables import Cell, Chart, Table, pct, per_1000
 from triage.text.redact import redact
 
-Cell = str | int | float | None
 TOP_THEMES = 5  # themes given example excerpts
 EXCERPTS_PER_THEME = 3
 EXCERPT_CHARS = 240
@@ -79,48 +78,6 @@ def label(key: str) -> str:
     if key in THEMES or key in KINDS or key in OUTCOMES:
         return key.replace("_", " ").capitalize()
     return key
-
-
-def half_up(value: float, places: int = 1) -> float:
-    """Rounded as published tables round (1.25 -> 1.3), not to even."""
-    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
-def pct(part: int, whole: int) -> float | None:
-    return half_up(100 * part / whole) if whole else None
-
-
-def per_1000(count: int, homes: int | None) -> float | None:
-    return half_up(count / homes * 1000) if homes else None
-
-
-@dataclass
-class Chart:
-    """How the HTML draws a table. "bars" (grouped) and "stacked": one group per row, labelled by
-    ``category_column``, one bar per ``series_columns`` column. "lines": one line per row (the
-    first ``max_rows``), across the ``series_columns`` columns. The last ``summary_rows`` rows
-    (totals) are not drawn."""
-
-    kind: str
-    category_column: int
-    series_columns: list[int]
-    title: str
-    max_rows: int | None = None
-    summary_rows: int = 1
-
-
-@dataclass
-class Table:
-    id: str  # the sheet name and JSON key: short, unique
-    title: str
-    definition: str
-    columns: list[str]
-    rows: list[list[Cell]]
-    chart: Chart | None = None
-
-    def column(self, name: str) -> list[Cell]:
-        i = self.columns.index(name)
-        return [r[i] for r in self.rows]
 
 
 @dataclass

@@ -10,7 +10,8 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from triage.report.charts import svg
-from triage.report.figures import Cell, Report, Table
+from triage.report.figures import Report
+from triage.tables import Cell, Table
 
 
 def fmt(value: Cell) -> str:

@@ -9,7 +9,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from triage.report.figures import Cell, Report
+from triage.report.figures import Report
+from triage.tables import Cell
 
 
 def _put(ws, row: int, col: int, value: Cell) -> None:

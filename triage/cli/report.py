@@ -95,8 +95,9 @@ def report(
     problems = result.table("register_problems").rows
     if problems:
         click.echo(f"{len(problems)} register rows have problems (listed in the report):", err=True)
-        for row_number, reference, reason in problems:
-            click.echo(f"  row {row_number} ({reference or 'no reference'}): {reason}", err=True)
+        for row_number, reference, column, value, reason in problems:
+            where = f"column {column!r}, value {value!r}" if value else f"column {column!r}"
+            click.echo(f"  row {row_number} ({reference or 'no reference'}), {where}: {reason}", err=True)
     click.echo(f"Written: {files.html}, {files.xlsx}, {files.json}")
 
 

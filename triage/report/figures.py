@@ -491,13 +491,17 @@ def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 def bad_rows(ctx: Context) -> Section:
-    rows: list[list[Cell]] = [[b["row"], b["reference"] or "", b["reason"]] for b in ctx.inputs.bad_rows]  # type: ignore[list-item]
+    rows: list[list[Cell]] = [
+        [b["row"], b["reference"] or "", b.get("column", ""), b.get("value", ""), b["reason"]]  # type: ignore[list-item]
+        for b in ctx.inputs.bad_rows
+    ]
     table = Table(
         "register_problems",
         "Register rows with problems",
-        "Rows of the register that could not be read in full, and why. Rows with no usable received date, category or "
-        "stage are left out of every figure; rows with another problem are counted without the field named.",
-        ["row", "reference", "problem"],
+        "Rows of the register that could not be read in full: the row number in the file, the column, the value found and "
+        "what is accepted. Rows with no usable received date, category or stage are left out of every figure; rows with "
+        "another problem are counted without the field named.",
+        ["row", "reference", "column", "value", "problem"],
         rows,
     )
     return Section("data", "Data quality", "", [table], list(ctx.inputs.notes))

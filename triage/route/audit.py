@@ -13,6 +13,7 @@ import csv
 import html
 import io
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from triage.classify.data import TextInput
 from triage.classify.model import TriageModel
 from triage.errors import ColumnError
-from triage.ingest.survey import parse_date, read_rows
+from triage.ingest.register import ValueProblem, date_value, read_register
 from triage.pipeline import load_toml
 from triage.route.flags import message_flags, normalise_category
 
@@ -111,7 +112,7 @@ class AuditResult:
 
 def audit(path: Path, register_map: RegisterMap, model: TriageModel) -> AuditResult:
     cols = register_map.columns
-    header, rows = read_rows(path)
+    header, rows = read_register(path, [cols.reference, cols.received, cols.category, cols.text])
     roles = [("reference", cols.reference), ("received", cols.received), ("category", cols.category), ("text", cols.text)]
     if cols.service_area:
         roles.append(("service_area", cols.service_area))
@@ -123,8 +124,10 @@ def audit(path: Path, register_map: RegisterMap, model: TriageModel) -> AuditRes
     for number, row in rows:
         reference = str(row.get(cols.reference) or "").strip()
         text = str(row.get(cols.text) or "").strip()
-        received = parse_date(row.get(cols.received))
-        problems = [p for p, bad in (("no text", not text), ("no date or a date not understood", received is None)) if bad]
+        received = _received(row.get(cols.received))
+        problems = [
+            p for p, bad in (("no text", not text), (f"column {cols.received!r}: {received}", isinstance(received, str))) if bad
+        ]
         if problems:
             result.bad_rows.append({"row": number, "reference": reference, "reason": " and ".join(problems)})
             continue
@@ -133,13 +136,14 @@ def audit(path: Path, register_map: RegisterMap, model: TriageModel) -> AuditRes
     for (number, row), p in zip(pending, predictions, strict=True):
         recorded = str(row.get(cols.category) or "").strip()
         category, formal = normalise_category(recorded)
-        received = parse_date(row.get(cols.received))
+        received = _received(row.get(cols.received))
+        assert isinstance(received, date)
         flags = [f.as_dict() for f in message_flags(p, "email", recorded_as=recorded)]
         result.entries.append(
             Entry(
                 row=number,
                 reference=str(row.get(cols.reference) or "").strip(),
-                received=received.date().isoformat() if received else "",
+                received=received.isoformat(),
                 category=category,
                 recorded_as=recorded,
                 formal=formal,
@@ -151,6 +155,15 @@ def audit(path: Path, register_map: RegisterMap, model: TriageModel) -> AuditRes
             )
         )
     return result
+
+
+def _received(value: object) -> date | str:
+    """The received date, or what is wrong with it (a row/column/value problem)."""
+    try:
+        day = date_value(value)
+    except ValueProblem as exc:
+        return str(exc)
+    return day if day is not None else "no received date"
 
 
 def write_csv(result: AuditResult, path: Path) -> None:

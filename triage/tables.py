@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 Cell = str | int | float | None
-PCT_PLACES = 1
-RATE_PLACES = 1
+PCT_PLACES = 2  # percentages as landlords publish them (54.87%)
+RATE_PLACES = 2  # CH01 per 1,000 homes as published (7.15)
 
 
 def half_up(value: float, places: int = 1) -> float:
@@ -23,7 +23,7 @@ def half_up(value: float, places: int = 1) -> float:
 
 
 def pct(part: int, whole: int) -> float | None:
-    """``part`` as a percentage of ``whole``, one decimal, half up; None when ``whole`` is 0."""
+    """``part`` as a percentage of ``whole``, two decimals, half up; None when ``whole`` is 0."""
     return half_up(100 * part / whole, PCT_PLACES) if whole else None
 
 

@@ -29,6 +29,22 @@ from triage.cli.common import DEFAULT_STORE, date_type, friendly_errors
 )
 @click.option("--homes", type=click.IntRange(min=1), default=None, help="Homes owned, for complaints per 1,000 homes (CH01).")
 @click.option(
+    "--basis",
+    type=click.Choice(["responded", "received"]),
+    default="responded",
+    show_default=True,
+    help="Headline CH02 and outcomes over complaints responded to in the range (the TSM CH02 basis) or received in it; "
+    "the other is shown beside it, labelled.",
+)
+@click.option(
+    "--as-at",
+    "as_at",
+    type=date_type,
+    default=None,
+    help="Count learning outcomes implemented to this day (YYYY-MM-DD; default today), beside those implemented by the "
+    "period end.",
+)
+@click.option(
     "--store",
     default=None,
     help="SQLite file or postgresql:// URL. Default: triage.db, or the pipeline's store, unless only --register is given.",
@@ -56,6 +72,8 @@ def report(
     register: Path | None,
     map_file: Path | None,
     homes: int | None,
+    basis: str,
+    as_at: Any,
     store: str | None,
     pipeline_file: Path | None,
     out_dir: Path,
@@ -70,6 +88,7 @@ def report(
     Example:
 
         triage report --from 2025-04-01 --to 2026-03-31 --by quarter --homes 4200 --store triage.db --out report/
+        triage report --from 2023-04-01 --to 2024-03-31 --register register.xlsx --map map.toml --basis received
     """
     from triage.report import make_report, write_report
 
@@ -84,7 +103,16 @@ def report(
     if store is None and register is None:
         store = DEFAULT_STORE
     result = make_report(
-        start.date(), end.date(), by=by, store=store, register=register, map_file=map_file, homes=homes, nation=nation
+        start.date(),
+        end.date(),
+        by=by,
+        store=store,
+        register=register,
+        map_file=map_file,
+        homes=homes,
+        nation=nation,
+        basis=basis,
+        as_at=as_at.date() if as_at else None,
     )
     files = write_report(result, out_dir)
     figures = {f.id: f.value for f in result.figures}

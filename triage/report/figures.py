@@ -61,7 +61,9 @@ CH02_DEFINITION = (
     "request), so a missing acknowledgement never buys time. 'With agreed extensions' also counts as in time a response by "
     "the agreed extended date (or, when an extension is recorded as agreed without a date, the Code's longest extension, "
     "+{e1} / +{e2} working days); this is the figure reported as CH02. Working days exclude weekends and the bank holidays "
-    "of the landlord's nation."
+    "of the landlord's nation. Two bases are shown, each labelled: the responded basis (the TSM's: complaints responded "
+    "to in the range) and the received basis many councils publish (complaints received in the range, where one not yet "
+    "responded to counts as not within); --basis chooses the headline."
 ).format(
     s1=RULES["stage1_respond"].working_days,
     s2=RULES["stage2_respond"].working_days,
@@ -69,6 +71,13 @@ CH02_DEFINITION = (
     c2=RULES["stage2_respond"].code,
     e1=RULES["stage1_respond"].extension_working_days,
     e2=RULES["stage2_respond"].extension_working_days,
+)
+
+
+OUTCOMES_DEFINITION = (
+    "Responded basis: complaints responded to in the range by outcome, as a share of those whose outcome is recorded. "
+    "Received basis: complaints received in the range by outcome, as a share of all of them (those not yet responded to "
+    "have no outcome)."
 )
 
 
@@ -116,12 +125,21 @@ class Report:
         return next(t for t in self.tables() if t.id == table_id)
 
 
+BASES = ("responded", "received")
+BASIS_LABELS = {
+    "responded": "responded basis (TSM CH02: complaints responded to in the range)",
+    "received": "received basis (complaints received in the range)",
+}
+
+
 @dataclass
 class Context:
     inputs: Inputs
     by: str
     homes: int | None
     nation: str
+    basis: str = "responded"  # the headline CH02 and outcomes basis; the other is shown beside it
+    as_at: date | None = None  # learning outcomes implemented "to date": as they stood on this day
 
     @property
     def periods(self) -> list[Period]:
@@ -138,6 +156,11 @@ class Context:
         return {
             s: [c for c in self.inputs.complaints if c.stage == s and c.responded and lo <= c.responded <= hi] for s in (1, 2)
         }
+
+    def counted(self, stage: int, basis: str) -> list[ComplaintStage]:
+        """The complaints a CH02 or outcome figure counts on ``basis``: those responded to in the
+        range, or those received in the range (responded to or not)."""
+        return self.responded[stage] if basis == "responded" else self.stages[stage]
 
     @functools.cached_property
     def figures(self) -> list[Figure]:
@@ -181,8 +204,12 @@ def headline(ctx: Context) -> Section:
 def headline_figures(ctx: Context) -> list[Figure]:
     contacts = sum(ctx.inputs.kind_counts.values())
     s1, s2 = len(ctx.stages[1]), len(ctx.stages[2])
-    ch02 = {s: _ch02(ctx, s) for s in (1, 2)}
+    other = next(b for b in BASES if b != ctx.basis)
+    ch02 = {s: _ch02(ctx, s, ctx.basis) for s in (1, 2)}
+    ch02_other = {s: _ch02(ctx, s, other) for s in (1, 2)}
+    upheld = {s: _upheld(ctx, s, ctx.basis) for s in (1, 2)}
     rate = {1: per_1000(s1, ctx.homes), 2: per_1000(s2, ctx.homes)}
+    reopened = [c for s in (1, 2) for c in ctx.stages[s] if c.reopenings]
     return [
         Figure("contacts", "Contacts received", contacts, "Messages, survey answers or register rows received in the range."),
         Figure(
@@ -201,18 +228,44 @@ def headline_figures(ctx: Context) -> list[Figure]:
         ),
         Figure("ch01_stage1", "CH01 stage 1 complaints per 1,000 homes", rate[1], CH01_DEFINITION),
         Figure("ch01_stage2", "CH01 stage 2 complaints per 1,000 homes", rate[2], CH01_DEFINITION),
-        Figure("ch02_stage1", "CH02 stage 1 within Code timescales (%)", ch02[1][3], CH02_DEFINITION),
-        Figure("ch02_stage2", "CH02 stage 2 within Code timescales (%)", ch02[2][3], CH02_DEFINITION),
+        Figure("ch02_stage1", f"CH02 stage 1 within Code timescales (%), {ctx.basis} basis", ch02[1][3], CH02_DEFINITION),
+        Figure("ch02_stage2", f"CH02 stage 2 within Code timescales (%), {ctx.basis} basis", ch02[2][3], CH02_DEFINITION),
+        Figure(
+            f"ch02_stage1_{other}", f"CH02 stage 1 within Code timescales (%), {other} basis", ch02_other[1][3], CH02_DEFINITION
+        ),
+        Figure(
+            f"ch02_stage2_{other}", f"CH02 stage 2 within Code timescales (%), {other} basis", ch02_other[2][3], CH02_DEFINITION
+        ),
+        Figure("upheld_stage1", f"Stage 1 upheld (%), {ctx.basis} basis", upheld[1], OUTCOMES_DEFINITION),
+        Figure("upheld_stage2", f"Stage 2 upheld (%), {ctx.basis} basis", upheld[2], OUTCOMES_DEFINITION),
+        Figure(
+            "reopened",
+            "Complaints reopened",
+            len(reopened),
+            "Complaints received in the range recorded again at the same stage after the first time (reopened): each is "
+            "counted once in every other figure. The reopenings are counted in the complaints section.",
+        ),
     ]
 
 
-def _ch02(ctx: Context, stage: int) -> tuple[int, int, int, float | None, float | None, int]:
-    """(responded, within, within with extensions, % with extensions, % without, extensions agreed)."""
-    done = ctx.responded[stage]
-    results = [timeliness(c, ctx.nation) for c in done]
+def _upheld(ctx: Context, stage: int, basis: str) -> float | None:
+    """Upheld (fully) as a share of the complaints counted on ``basis``."""
+    counted = ctx.counted(stage, basis)
+    if basis == "responded":
+        known = [c for c in counted if c.outcome in OUTCOMES]
+        return pct(sum(c.outcome == "upheld" for c in known), len(known))
+    return pct(sum(c.outcome == "upheld" for c in counted), len(counted))
+
+
+def _ch02(ctx: Context, stage: int, basis: str = "responded") -> tuple[int, int, int, float | None, float | None, int]:
+    """(counted, within, within with extensions, % with extensions, % without, extensions agreed).
+    On the received basis a complaint not yet responded to counts, and is not within."""
+    counted = ctx.counted(stage, basis)
+    results = [timeliness(c, ctx.nation) if c.responded else (False, False) for c in counted]
     strict = sum(s for s, _ in results)
     extended = sum(e for _, e in results)
-    return len(done), strict, extended, pct(extended, len(done)), pct(strict, len(done)), sum(c.extension_agreed for c in done)
+    n = len(counted)
+    return n, strict, extended, pct(extended, n), pct(strict, n), sum(c.extension_agreed for c in counted)
 
 
 def volumes(ctx: Context) -> Section:
@@ -235,7 +288,36 @@ def volumes(ctx: Context) -> Section:
         rows,
         chart,
     )
-    return Section("volumes", "Volumes", "What residents sent, by kind.", [table])
+    breakdowns = [
+        _share_table(ctx, "mp_enquiry", "service area", "mp_enquiries_by_area", "MP enquiries by service area"),
+        _share_table(ctx, "mp_enquiry", "theme", "mp_enquiries_by_theme", "MP enquiries by theme"),
+        _share_table(ctx, "service_request", "service area", "service_requests_by_area", "Service requests by service area"),
+    ]
+    return Section("volumes", "Volumes", "What residents sent, by kind.", [table, *breakdowns])
+
+
+def _share_table(ctx: Context, kind: str, by: str, table_id: str, title: str) -> Table:
+    """Contacts of one kind by service area or theme, with each one's share of the kind's total."""
+    total = sum(n for (p, k), n in ctx.inputs.kind_counts.items() if k == kind and p is not None)
+    source = ctx.inputs.kind_areas if by == "service area" else ctx.inputs.kind_themes
+    counts = Counter({key: n for (k, key), n in source.items() if k == kind})
+    rows: list[list[Cell]] = []
+    for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        shown = (key or "(not recorded)") if by == "service area" else label(key)
+        rows.append([shown, n, pct(n, total)])
+    if by == "theme":
+        no_theme = total - sum(counts.values()) if total >= sum(counts.values()) else None
+        if no_theme:
+            rows.append(["(no theme recorded)", no_theme, pct(no_theme, total)])
+    rows.append(["Total", total, pct(total, total)])
+    definition = (
+        f"{label(kind)} contacts received in the range by {by}, with each one's share of all {label(kind).lower()} contacts "
+        "(percentages to two decimals, rounded half up). Store: "
+        + ("the queue triage routed each to; " if by == "service area" else "the themes triage gave each; ")
+        + f"register: the {by} column."
+        + (" A contact can have several themes, so the shares can add up to more than 100%." if by == "theme" else "")
+    )
+    return Table(table_id, title, definition, [by, "contacts", "% of total"], rows)
 
 
 def complaints(ctx: Context) -> Section:
@@ -277,6 +359,21 @@ def complaints(ctx: Context) -> Section:
         theme_rows,
         Chart("bars", 0, [1], "Stage 1 complaints by theme", max_rows=10),
     )
+    reopened_rows: list[list[Cell]] = []
+    for stage in (1, 2):
+        group = ctx.stages[stage]
+        reopened_rows.append(
+            [f"stage {stage}", len(group), sum(c.reopenings > 0 for c in group), sum(c.reopenings for c in group)]
+        )
+    reopened_table = Table(
+        "reopened",
+        "Reopened complaints",
+        "Complaints received in the range, each counted once however often it was reopened; how many were reopened at the "
+        "same stage (store: a second 'received' event at that stage on the case; register: the same reference recorded "
+        "again at that stage); and the reopenings in all.",
+        ["stage", "complaints (counted once)", "complaints reopened", "reopenings"],
+        reopened_rows,
+    )
     notes = []
     if not ctx.inputs.complaints:
         notes.append(
@@ -287,7 +384,7 @@ def complaints(ctx: Context) -> Section:
         "complaints",
         "Complaints by stage, service area and theme",
         "Formal complaints under the Complaint Handling Code's two stages.",
-        [stage_table, area_table, theme_table],
+        [stage_table, area_table, theme_table, reopened_table],
         notes,
     )
 
@@ -343,23 +440,25 @@ def trends(ctx: Context) -> Section:
 
 def outcomes(ctx: Context) -> Section:
     rows: list[list[Cell]] = []
-    for stage in (1, 2):
-        done = ctx.responded[stage]
-        counts = Counter(c.outcome for c in done)
-        known = sum(counts[o] for o in OUTCOMES)
-        row: list[Cell] = [f"stage {stage}", len(done)]
-        for o in OUTCOMES:
-            row += [counts[o], pct(counts[o], known)]
-        row.append(len(done) - known)
-        rows.append(row)
-    columns = ["stage", "responded"]
+    for basis in (ctx.basis, *[b for b in BASES if b != ctx.basis]):
+        for stage in (1, 2):
+            counted = ctx.counted(stage, basis)
+            counts = Counter(c.outcome for c in counted)
+            known = sum(counts[o] for o in OUTCOMES)
+            whole = known if basis == "responded" else len(counted)
+            row: list[Cell] = [f"stage {stage}", basis, len(counted)]
+            for o in OUTCOMES:
+                row += [counts[o], pct(counts[o], whole)]
+            row.append(len(counted) - known)
+            rows.append(row)
+    columns = ["stage", "basis", "counted"]
     for o in OUTCOMES:
         columns += [label(o).lower(), f"{label(o).lower()} %"]
     columns.append("outcome not recorded")
     table = Table(
         "outcomes",
         "Complaint outcomes",
-        "Complaints responded to in the range by outcome; the shares are of those whose outcome is recorded.",
+        f"{OUTCOMES_DEFINITION} The headline basis ({ctx.basis}) comes first.",
         columns,
         rows,
     )
@@ -368,17 +467,19 @@ def outcomes(ctx: Context) -> Section:
 
 def timescales(ctx: Context) -> Section:
     rows: list[list[Cell]] = []
-    for stage in (1, 2):
-        responded, strict, extended, pct_ext, pct_strict, agreed = _ch02(ctx, stage)
-        days = RULES[f"stage{stage}_respond"].working_days
-        rows.append([f"stage {stage} ({days} working days)", responded, strict, pct_strict, extended, pct_ext, agreed])
+    for basis in (ctx.basis, *[b for b in BASES if b != ctx.basis]):
+        for stage in (1, 2):
+            counted, strict, extended, pct_ext, pct_strict, agreed = _ch02(ctx, stage, basis)
+            days = RULES[f"stage{stage}_respond"].working_days
+            rows.append([f"stage {stage} ({days} working days)", basis, counted, strict, pct_strict, extended, pct_ext, agreed])
     table = Table(
         "ch02_timescales",
         "CH02: responses within Code timescales",
         CH02_DEFINITION,
         [
             "stage",
-            "responded",
+            "basis",
+            "counted",
             "within, no extension",
             "within, no extension %",
             "within, with agreed extensions",
@@ -524,6 +625,7 @@ def learning(ctx: Context) -> Section:
         complaints=Counter(t for c in ctx.stages[1] for t in c.themes),
         complaints_counted="stage 1 complaints received in the report's range, as in the complaints section",
         nation=ctx.nation,
+        as_at=ctx.as_at,
     )
     figures.by_theme.rows = [[label(str(row[0])), *row[1:]] for row in figures.by_theme.rows]
     intro = (
@@ -549,10 +651,23 @@ SECTIONS: list[Callable[[Context], Section]] = [
 
 
 def compute(
-    inputs: Inputs, *, by: str = "month", homes: int | None = None, nation: str = "england", title: str | None = None
+    inputs: Inputs,
+    *,
+    by: str = "month",
+    homes: int | None = None,
+    nation: str = "england",
+    title: str | None = None,
+    basis: str = "responded",
+    as_at: date | None = None,
 ) -> Report:
-    """The whole report, computed once."""
-    ctx = Context(inputs, by, homes, nation)
+    """The whole report, computed once. ``basis`` (responded, the TSM's, or received) chooses the
+    headline CH02 and outcome figures; ``as_at`` (default today) the day learning outcomes
+    implemented "to date" are counted to."""
+    if basis not in BASES:
+        from triage.errors import InputError
+
+        raise InputError(f"--basis {basis!r}: use responded (the TSM CH02 basis) or received.")
+    ctx = Context(inputs, by, homes, nation, basis, as_at or date.today())
     sections = [build(ctx) for build in SECTIONS]
     start, end = inputs.periods[0].start, inputs.periods[-1].end
     return Report(

@@ -23,7 +23,7 @@ def fmt(value: Cell) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:.4g}" if 0 < abs(value) < 1 else f"{value:,.1f}"
+        return f"{value:.4g}" if 0 < abs(value) < 1 else f"{value:,.2f}"
     return str(value)
 
 

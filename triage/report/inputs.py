@@ -306,6 +306,8 @@ def _store_complaints(conn: Connection, periods: list[Period], latest: ColumnEle
         if event in ("received", "escalated"):
             if key not in stages:
                 stages[key] = ComplaintStage(f"case {pk}", stage, on, service_area=areas.get(pk, ""), themes=case_themes[pk])
+            elif event == "received":
+                stages[key].reopenings += 1  # reopened at this stage: the same complaint, counted once
             continue
         record = stages.get(key)
         if record is None:

@@ -393,9 +393,14 @@ def test_cli_over_a_register_lists_bad_rows(tmp_path: Path) -> None:
     args = ["report", "--from", "2025-04-01", "--to", "2026-03-31", "--by", "quarter", "--register", str(REGISTER)]
     result = CliRunner().invoke(cli, [*args, "--map", str(REGISTER_MAP), "--homes", "4000", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("40 contacts; 20 stage 1 and 5 stage 2 complaints; CH02 stage 1 94.74%, stage 2 100.0%.")
+    assert result.stdout.startswith(
+        "40 contacts; 20 stage 1 and 5 stage 2 complaints; CH02 stage 1 94.74% (responded basis; received basis 85.0%), stage 2 100.0% (responded basis; received basis 80.0%)."
+    )
     assert "row 43 (COMP-2599), column 'Date Received': no received date" in result.stderr
-    assert "row 44 (COMP-2598), column 'Date Received', value 'sometime in May': date sometime in May not understood" in result.stderr
+    assert (
+        "row 44 (COMP-2598), column 'Date Received', value 'sometime in May': date sometime in May not understood"
+        in result.stderr
+    )
     assert {p.name for p in tmp_path.iterdir()} == {"report.html", "report.xlsx", "report.json"}
 
 

@@ -10,6 +10,26 @@ import click
 from triage.cli.common import DEFAULT_STORE, date_type, friendly_errors
 
 
+class _Homes(click.ParamType):
+    """A whole number of homes, with or without thousands separators."""
+
+    name = "N"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        from triage.ingest.register import ValueProblem, count_value
+
+        try:
+            homes = count_value(value)
+        except ValueProblem:
+            homes = None
+        if not homes:
+            self.fail(f"{value!r} is not a number of homes: give a whole number such as 5035 or 5,035.", param, ctx)
+        return homes
+
+
+homes_type = _Homes()
+
+
 @click.command()
 @click.option("--from", "start", type=date_type, required=True, help="First day of the report (YYYY-MM-DD).")
 @click.option("--to", "end", type=date_type, required=True, help="Last day of the report (YYYY-MM-DD).")
@@ -27,7 +47,12 @@ from triage.cli.common import DEFAULT_STORE, date_type, friendly_errors
     help="TOML column map for the register (as for triage audit); without it the columns are reference, received, "
     "category, stage, service_area, themes, acknowledged, responded, extension_agreed, outcome, text.",
 )
-@click.option("--homes", type=click.IntRange(min=1), default=None, help="Homes owned, for complaints per 1,000 homes (CH01).")
+@click.option(
+    "--homes",
+    type=homes_type,
+    default=None,
+    help="Homes owned, for complaints per 1,000 homes (CH01); 5035 or 5,035.",
+)
 @click.option(
     "--basis",
     type=click.Choice(["responded", "received"]),
@@ -116,9 +141,14 @@ def report(
     )
     files = write_report(result, out_dir)
     figures = {f.id: f.value for f in result.figures}
+    other = "received" if basis == "responded" else "responded"
+    ch02 = [
+        f"stage {s} {_shown(figures[f'ch02_stage{s}'])}% ({basis} basis; {other} basis {_shown(figures[f'ch02_stage{s}_{other}'])}%)"
+        for s in (1, 2)
+    ]
     click.echo(
         f"{figures['contacts']} contacts; {figures['stage1']} stage 1 and {figures['stage2']} stage 2 complaints; "
-        f"CH02 stage 1 {_shown(figures['ch02_stage1'])}%, stage 2 {_shown(figures['ch02_stage2'])}%."
+        f"CH02 {ch02[0]}, {ch02[1]}."
     )
     problems = result.table("register_problems").rows
     if problems:

@@ -20,11 +20,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from triage.classify.data import TextInput
-from triage.classify.model import TriageModel
+from triage.classify.model import Prediction, TriageModel
 from triage.errors import ColumnError
 from triage.ingest.register import ValueProblem, date_value, read_register
 from triage.pipeline import load_toml
-from triage.route.flags import message_flags, normalise_category
+from triage.route.audit_rules import dissatisfaction_cues, neighbour_dispute, new_text
+from triage.route.flags import make_flag, message_flags, normalise_category
 
 
 class RegisterColumns(BaseModel):
@@ -68,6 +69,9 @@ class Entry:
     complaint_score: float
     dissatisfied_score: float
     flags: list[dict[str, Any]]
+    # A formal-stage row whose text mentions an earlier informal complaint / stage 0: evidence of
+    # a ghost stage before this row, not a ghost stage of it.
+    earlier_ghost: list[str] = field(default_factory=list)
 
     @property
     def ghost(self) -> bool:
@@ -83,6 +87,10 @@ class AuditResult:
     @property
     def flagged(self) -> list[Entry]:
         return [e for e in self.entries if e.ghost]
+
+    @property
+    def earlier(self) -> list[Entry]:
+        return [e for e in self.entries if e.earlier_ghost]
 
     def counts(self, key: str) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -103,6 +111,10 @@ class AuditResult:
                 for e in self.flagged
                 for f in e.flags
                 if f["type"] == "ghost_stage"
+            ],
+            "earlier_ghost_stages": [
+                {"row": e.row, "reference": e.reference, "recorded_as": e.recorded_as, "evidence": e.earlier_ghost}
+                for e in self.earlier
             ],
             "by_recorded_category": self.counts("category"),
             "by_service_area": self.counts("service_area"),
@@ -132,13 +144,14 @@ def audit(path: Path, register_map: RegisterMap, model: TriageModel) -> AuditRes
             result.bad_rows.append({"row": number, "reference": reference, "reason": " and ".join(problems)})
             continue
         pending.append((number, row))
-    predictions = model.predict([TextInput(str(n), "", str(r.get(cols.text)).strip(), "") for n, r in pending])
-    for (number, row), p in zip(pending, predictions, strict=True):
+    texts = [new_text(str(r.get(cols.text)).strip()) for _, r in pending]
+    predictions = model.predict([TextInput(str(n), "", t, "") for (n, _), t in zip(pending, texts, strict=True)])
+    for (number, row), text, p in zip(pending, texts, predictions, strict=True):
         recorded = str(row.get(cols.category) or "").strip()
         category, formal = normalise_category(recorded)
         received = _received(row.get(cols.received))
         assert isinstance(received, date)
-        flags = [f.as_dict() for f in message_flags(p, "email", recorded_as=recorded)]
+        flags, earlier = _flags(p, recorded, category, formal, text)
         result.entries.append(
             Entry(
                 row=number,
@@ -152,9 +165,35 @@ def audit(path: Path, register_map: RegisterMap, model: TriageModel) -> AuditRes
                 complaint_score=p.kind_scores["complaint"],
                 dissatisfied_score=p.dissatisfied_score,
                 flags=flags,
+                earlier_ghost=earlier,
             )
         )
     return result
+
+
+NEUTRAL_MP_SCORE = 0.5  # an MP enquiry the model calls dissatisfied below this, with no cue in the text, is neutral
+
+
+def _flags(p: Prediction, recorded: str, category: str, formal: bool | None, text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The row's flags (as dicts) and, for a formal-stage row, the evidence of an earlier ghost
+    stage. The classifier's flags (``message_flags``) corrected by ``audit_rules``."""
+    flags = message_flags(p, "email", recorded_as=recorded)
+    if formal is True:
+        earlier = [e for f in flags if f.rule == "informal_stage_language" for e in f.evidence]
+        return [f.as_dict() for f in flags if f.rule != "informal_stage_language"], earlier
+    if formal is False:
+        cues = dissatisfaction_cues(text)
+        rules = {f.rule for f in flags}
+        if neighbour_dispute(text):
+            flags = [f for f in flags if f.rule not in ("recorded_outside_process", "dissatisfied_mp_enquiry")]
+        elif category == "mp_enquiry":
+            if "dissatisfied_mp_enquiry" in rules and not cues and p.dissatisfied_score < NEUTRAL_MP_SCORE:
+                flags = [f for f in flags if f.rule != "dissatisfied_mp_enquiry"]
+            elif "dissatisfied_mp_enquiry" not in rules and cues:
+                flags.append(make_flag("dissatisfied_mp_enquiry", [f"recorded as {recorded!r}", *cues]))
+        elif "recorded_outside_process" not in rules and cues:
+            flags.append(make_flag("recorded_outside_process", [f"recorded as {recorded!r}; reads as dissatisfied", *cues]))
+    return [f.as_dict() for f in flags], []
 
 
 def _received(value: object) -> date | str:
@@ -222,6 +261,10 @@ def write_html(result: AuditResult, path: Path) -> None:
         f"<td>{esc(' | '.join(str(x) for f in e.flags if f['type'] == 'ghost_stage' for x in f['evidence']))}</td></tr>"
         for e in result.flagged
     )
+    earlier = "".join(
+        f"<tr><td>{e.row}</td><td>{esc(e.reference)}</td><td>{esc(e.recorded_as)}</td><td>{esc(' | '.join(e.earlier_ghost))}</td></tr>"
+        for e in result.earlier
+    )
     bad = "".join(
         f"<li>row {b['row']} ({esc(b['reference'] or 'no reference')}): {esc(b['reason'])}</li>" for b in result.bad_rows
     )
@@ -239,6 +282,11 @@ language. A flag is a reason to look, not a verdict.</p>
 <h2>Flagged contacts</h2>
 <table><thead><tr><th scope="col">reference</th><th scope="col">received</th><th scope="col">recorded as</th>
 <th scope="col">service area</th><th scope="col">rule</th><th scope="col">evidence</th></tr></thead><tbody>{flagged}</tbody></table>
+<h2>Evidence of earlier ghost stages</h2>
+<p>Rows recorded at a formal stage whose text mentions an earlier informal complaint or stage 0: the earlier handling
+was a ghost stage; this row is not.</p>
+<table><thead><tr><th scope="col">row</th><th scope="col">reference</th><th scope="col">recorded as</th>
+<th scope="col">evidence</th></tr></thead><tbody>{earlier}</tbody></table>
 <h2>Rows that could not be read</h2><ul>{bad or "<li>none</li>"}</ul>
 </main></body></html>
 """

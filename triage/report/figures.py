@@ -374,6 +374,21 @@ def complaints(ctx: Context) -> Section:
         ["stage", "complaints (counted once)", "complaints reopened", "reopenings"],
         reopened_rows,
     )
+    from triage.cases.history import REFUSAL_REASONS
+
+    refusal_rows: list[list[Cell]] = [[key, meaning, ctx.inputs.refusals.get(key, 0)] for key, meaning in REFUSAL_REASONS.items()]
+    refusal_rows += [
+        [key, "(not a Code exclusion)", n] for key, n in sorted(ctx.inputs.refusals.items()) if key not in REFUSAL_REASONS
+    ]
+    refusal_rows.append(["Total", "", sum(ctx.inputs.refusals.values())])
+    refusals_table = Table(
+        "refusals",
+        "Complaints refused, by reason",
+        "Complaints the landlord declined to accept in the range ('refused' case events), by the Code's exclusion given "
+        "as the reason (Code section 2). A register records no refusals: these come from the store.",
+        ["reason", "meaning", "refused"],
+        refusal_rows,
+    )
     notes = []
     if not ctx.inputs.complaints:
         notes.append(
@@ -384,7 +399,7 @@ def complaints(ctx: Context) -> Section:
         "complaints",
         "Complaints by stage, service area and theme",
         "Formal complaints under the Complaint Handling Code's two stages.",
-        [stage_table, area_table, theme_table, reopened_table],
+        [stage_table, area_table, theme_table, reopened_table, refusals_table],
         notes,
     )
 
@@ -488,6 +503,23 @@ def timescales(ctx: Context) -> Section:
         ],
         rows,
     )
+    ack_rows: list[list[Cell]] = []
+    for stage in (1, 2):
+        group = ctx.stages[stage]
+        on_time = sum(c.acknowledged is not None and c.acknowledged <= _ack_by(c, ctx.nation) for c in group)
+        missing = sum(c.acknowledged is None for c in group)
+        days = RULES[f"stage{stage}_acknowledge"].working_days
+        ack_rows.append([f"stage {stage} ({days} working days)", len(group), on_time, pct(on_time, len(group)), missing])
+    acknowledgements = Table(
+        "acknowledgements",
+        "Acknowledgements within Code timescales",
+        f"Complaints received in the range (stage 2: escalations requested) acknowledged within "
+        f"{RULES['stage1_acknowledge'].working_days} working days (Code {RULES['stage1_acknowledge'].code}, "
+        f"{RULES['stage2_acknowledge'].code}), as a share of all of them; those with no acknowledgement recorded count "
+        "as not within.",
+        ["stage", "received", "acknowledged within", "acknowledged within %", "no acknowledgement recorded"],
+        ack_rows,
+    )
     homes = ctx.homes
     ch01_rows: list[list[Cell]] = [[f"stage {s}", len(ctx.stages[s]), homes, per_1000(len(ctx.stages[s]), homes)] for s in (1, 2)]
     ch01 = Table(
@@ -498,7 +530,11 @@ def timescales(ctx: Context) -> Section:
         ch01_rows,
     )
     notes = [] if homes else ["CH01 needs the stock size: give --homes N (or homes = N in the pipeline file)."]
-    return Section("timescales", "Code timescales and complaints per 1,000 homes", "", [table, ch01], notes)
+    return Section("timescales", "Code timescales and complaints per 1,000 homes", "", [acknowledgements, table, ch01], notes)
+
+
+def _ack_by(c: ComplaintStage, nation: str) -> date:
+    return stage_deadlines(c.stage, c.received, c.acknowledged, nation).acknowledge_by
 
 
 def flags(ctx: Context) -> Section:

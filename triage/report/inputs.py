@@ -104,6 +104,7 @@ class Inputs:
     flags_known: bool = False  # False for a register: it records no flags
     complaints: list[ComplaintStage] = field(default_factory=list)
     excerpts: dict[str, list[str]] = field(default_factory=dict)  # theme -> raw texts, newest first
+    refusals: Counter[str] = field(default_factory=Counter)  # Code exclusion key -> complaints refused in the range
     kind_areas: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, service area) over the range
     kind_themes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, theme) over the range
     bad_rows: list[dict[str, object]] = field(default_factory=list)
@@ -121,6 +122,7 @@ class Inputs:
             "case_flags",
             "kind_areas",
             "kind_themes",
+            "refusals",
         ):
             setattr(merged, name, getattr(self, name) + getattr(other, name))
         merged.flags_known = self.flags_known or other.flags_known
@@ -179,6 +181,11 @@ def from_store(store: Store, periods: list[Period]) -> Inputs:
         _store_flags(conn, store.is_sqlite, joined, in_range, hint, inputs)
         _store_excerpts(conn, joined, in_range, inputs)
         inputs.complaints = _store_complaints(conn, periods, latest)
+        refused = select(case_events.c.reason).where(
+            case_events.c.event == "refused", case_events.c.on >= periods[0].start, case_events.c.on <= periods[-1].end
+        )
+        for (reason,) in conn.execute(refused):
+            inputs.refusals[(reason or "other").split(":", 1)[0].strip()] += 1
         _store_case_flags(conn, store.is_sqlite, periods, inputs)
         inputs.learning = load_records(conn)
         undated = conn.execute(select(func.count()).select_from(m).where(m.c.received_at.is_(None))).scalar_one()

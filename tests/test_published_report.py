@@ -19,8 +19,11 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from learning_data import make_case
 
+from triage.cases import Event, record_event
 from triage.cli import cli
+from triage.errors import InputError
 from triage.learning.io import import_log, load_map
 from triage.report import make_report
 from triage.report.figures import Report
@@ -150,9 +153,16 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, Path]:
         writer.writeheader()
         writer.writerows(learning_rows())
     store = tmp / "triage.db"
-    with Store(store) as db, db.transaction() as conn:
-        result = import_log(conn, log, load_map(None), "test")
-        assert (result.added, result.bad_rows) == (41, [])
+    with Store(store) as db:
+        with db.transaction() as conn:
+            result = import_log(conn, log, load_map(None), "test")
+            assert (result.added, result.bad_rows) == (41, [])
+            refused = [make_case(conn, ["repairs"]) for _ in range(3)]
+        # Refusals, recorded as the complaints team records them: a case event with the Code exclusion.
+        for pk, reason in zip(refused, ["legal_proceedings", "over_12_months: a 2021 leak", "legal_proceedings"], strict=True):
+            record_event(db, pk, Event("refused", "stage_1", date(2023, 9, 4), reason=reason, recorded_by="test"), "england")
+        with pytest.raises(InputError, match="a refusal needs its reason under the Code's exclusions"):
+            record_event(db, refused[0], Event("refused", "stage_1", date(2023, 9, 4), reason="too busy"), "england")
     report = make_report(
         START, END, by="quarter", register=register, map_file=tmp / "map.toml", store=str(store), homes=HOMES, as_at=AS_AT
     )
@@ -251,3 +261,49 @@ def test_the_report_files_keep_two_decimals_and_the_cli_chooses_the_basis(publis
 
     sheet = openpyxl.load_workbook(tmp / "out" / "report.xlsx")["mp_enquiries_by_area"]
     assert [c.value for c in sheet[2]][:3] == ["Allocations", 62, 54.87]
+
+
+def test_acknowledgements_and_refusals(published: tuple[Report, Path]) -> None:
+    assert rows(published[0], "acknowledgements") == [
+        ["stage 1 (5 working days)", 36, 36, 100.0, 0],
+        ["stage 2 (5 working days)", 5, 5, 100.0, 0],
+    ]
+    refusals = {r[0]: r[2] for r in rows(published[0], "refusals")}
+    assert refusals == {"over_12_months": 1, "legal_proceedings": 2, "previously_considered": 0, "other": 0, "Total": 3}
+
+
+def test_the_annual_report_in_the_codes_structure(published: tuple[Report, Path]) -> None:
+    tmp = published[1]
+    (tmp / "board.txt").write_text(
+        "The board noted the report on 14 May 2024 and asked for a damp and mould review.", encoding="utf-8"
+    )
+    args = ["report", "--from", "2023-04-01", "--to", "2024-03-31", "--register", str(tmp / "complaints-register-2023-24.csv")]
+    args += ["--map", str(tmp / "map.toml"), "--store", str(tmp / "triage.db"), "--homes", "5035", "--as-at", "2024-06-30"]
+    args += ["--annual", "--governing-body-response", str(tmp / "board.txt"), "--out", str(tmp / "annual")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    data = json.loads((tmp / "annual" / "annual.json").read_text(encoding="utf-8"))
+    assert [s["id"] for s in data["sections"]] == [
+        "a_self_assessment",
+        "b_performance",
+        "c_ombudsman_findings",
+        "d_service_improvements",
+        "e_ombudsman_reports",
+        "f_governing_body_response",
+    ]
+    form = data["sections"][0]["tables"][0]
+    assert form["columns"][:4] == ["section", "Code provision", "requirement", "complies?"]
+    evidence = {r[1]: r[4] for r in form["rows"]}
+    assert evidence["6.2"] == "36 of 36 acknowledged within 5 working days (100.0%); 0 with no acknowledgement recorded."
+    assert evidence["6.3, 6.4"].startswith("responded basis: 30 of 35 within the Code's timescale (85.71%), 33 counting agreed")
+    assert evidence["2.2–2.4"] == "Complaints refused: 3 (over_12_months 1, legal_proceedings 2)."
+    assert evidence["5.2, 5.3"].startswith("4 contacts recorded at an informal stage or stage 0")
+    assert evidence["9.1–9.7"].startswith(
+        "41 learning outcomes identified; 32 implemented by the period end (78.05%), 34 to date"
+    )
+    sections = {s["id"]: s for s in data["sections"]}
+    assert sections["c_ombudsman_findings"]["intro"].startswith("Still to be written by the landlord.")
+    assert sections["f_governing_body_response"]["intro"].startswith("The board noted the report on 14 May 2024")
+    assert "refusals" in {t["id"] for t in sections["b_performance"]["tables"]}
+    page = (tmp / "annual" / "annual.html").read_text(encoding="utf-8")
+    assert "(a) Self-assessment against the Complaint Handling Code" in page and "Still to be written" in page

@@ -70,6 +70,30 @@ homes_type = _Homes()
     "period end.",
 )
 @click.option(
+    "--annual",
+    is_flag=True,
+    help="Also write annual.html/.xlsx/.json: the Code 8.1 annual complaints performance and service improvement report "
+    "(self-assessment pre-filled from the data; what triage cannot know from the files below, else marked to be written).",
+)
+@click.option(
+    "--ombudsman-findings",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="--annual (c): a text file of the Ombudsman's findings of non-compliance.",
+)
+@click.option(
+    "--ombudsman-reports",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="--annual (e): a text file on the Ombudsman's reports about the landlord.",
+)
+@click.option(
+    "--governing-body-response",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="--annual (f): a text file of the governing body's response.",
+)
+@click.option(
     "--store",
     default=None,
     help="SQLite file or postgresql:// URL. Default: triage.db, or the pipeline's store, unless only --register is given.",
@@ -99,6 +123,10 @@ def report(
     homes: int | None,
     basis: str,
     as_at: Any,
+    annual: bool,
+    ombudsman_findings: Path | None,
+    ombudsman_reports: Path | None,
+    governing_body_response: Path | None,
     store: str | None,
     pipeline_file: Path | None,
     out_dir: Path,
@@ -114,6 +142,7 @@ def report(
 
         triage report --from 2025-04-01 --to 2026-03-31 --by quarter --homes 4200 --store triage.db --out report/
         triage report --from 2023-04-01 --to 2024-03-31 --register register.xlsx --map map.toml --basis received
+        triage report --from 2025-04-01 --to 2026-03-31 --annual --governing-body-response board.txt --homes 4200
     """
     from triage.report import make_report, write_report
 
@@ -157,6 +186,12 @@ def report(
             where = f"column {column!r}, value {value!r}" if value else f"column {column!r}"
             click.echo(f"  row {row_number} ({reference or 'no reference'}), {where}: {reason}", err=True)
     click.echo(f"Written: {files.html}, {files.xlsx}, {files.json}")
+    if annual:
+        from triage.report.annual import AnnualTexts, write_annual
+
+        texts = AnnualTexts(ombudsman_findings, ombudsman_reports, governing_body_response)
+        _, paths = write_annual(result, out_dir, texts)
+        click.echo(f"Annual report (Code 8.1): {', '.join(str(p) for p in paths)}")
 
 
 def _shown(value: object) -> str:

@@ -180,7 +180,8 @@ def _flags(p: Prediction, recorded: str, category: str, formal: bool | None, tex
     flags = message_flags(p, "email", recorded_as=recorded)
     if formal is True:
         earlier = [e for f in flags if f.rule == "informal_stage_language" for e in f.evidence]
-        return [f.as_dict() for f in flags if f.rule != "informal_stage_language"], earlier
+        # Recorded at a formal stage: never a ghost stage itself (its other flags, such as hazards, stay).
+        return [f.as_dict() for f in flags if f.type != "ghost_stage"], earlier
     if formal is False:
         cues = dissatisfaction_cues(text)
         rules = {f.rule for f in flags}

@@ -140,6 +140,7 @@ class Context:
     nation: str
     basis: str = "responded"  # the headline CH02 and outcomes basis; the other is shown beside it
     as_at: date | None = None  # learning outcomes implemented "to date": as they stood on this day
+    ch02_cache: dict[tuple[int, str], tuple[int, int, int, float | None, float | None, int]] = field(default_factory=dict)
 
     @property
     def periods(self) -> list[Period]:
@@ -259,7 +260,15 @@ def _upheld(ctx: Context, stage: int, basis: str) -> float | None:
 
 def _ch02(ctx: Context, stage: int, basis: str = "responded") -> tuple[int, int, int, float | None, float | None, int]:
     """(counted, within, within with extensions, % with extensions, % without, extensions agreed).
-    On the received basis a complaint not yet responded to counts, and is not within."""
+    On the received basis a complaint not yet responded to counts, and is not within. Computed
+    once per stage and basis (the headline and the timescales table read the same figures)."""
+    key = (stage, basis)
+    if key not in ctx.ch02_cache:
+        ctx.ch02_cache[key] = _ch02_count(ctx, stage, basis)
+    return ctx.ch02_cache[key]
+
+
+def _ch02_count(ctx: Context, stage: int, basis: str) -> tuple[int, int, int, float | None, float | None, int]:
     counted = ctx.counted(stage, basis)
     results = [timeliness(c, ctx.nation) if c.responded else (False, False) for c in counted]
     strict = sum(s for s, _ in results)
@@ -534,7 +543,12 @@ def timescales(ctx: Context) -> Section:
 
 
 def _ack_by(c: ComplaintStage, nation: str) -> date:
-    return stage_deadlines(c.stage, c.received, c.acknowledged, nation).acknowledge_by
+    return _acknowledge_by(c.stage, c.received, nation)
+
+
+@functools.cache
+def _acknowledge_by(stage: int, received: date, nation: str) -> date:
+    return stage_deadlines(stage, received, None, nation).acknowledge_by
 
 
 def flags(ctx: Context) -> Section:

@@ -5,7 +5,7 @@ queues), and cases with case messages and stage 1 / stage 2 events, by bulk inse
 the classifier). Then runs `triage report` over the year in a child process pinned to one core
 and prints the wall time and the child's peak resident memory (ru_maxrss).
 
-    python benchmarks/report.py --n 1000000 --db /tmp/report-bench.db
+    python benchmarks/report.py --n 1000000 --db /tmp/report-bench.db [--annual]
 
 An existing --db with the right row count is reused (--refill to rebuild it).
 """
@@ -187,7 +187,11 @@ report = make_report(date.fromisoformat(sys.argv[1]), date.fromisoformat(sys.arg
 t1 = time.perf_counter()
 write_report(report, Path(sys.argv[4]))
 t2 = time.perf_counter()
-print(json.dumps({"compute_s": round(t1 - t0, 2), "write_s": round(t2 - t1, 2),
+if sys.argv[5] == "annual":
+    from triage.report.annual import write_annual
+    write_annual(report, Path(sys.argv[4]))
+t3 = time.perf_counter()
+print(json.dumps({"compute_s": round(t1 - t0, 2), "write_s": round(t2 - t1, 2), "annual_s": round(t3 - t2, 3),
                   "figures": {f.id: f.value for f in report.figures},
                   "marked": [r[0] + " " + r[1] for r in report.table("theme_trends").rows if r[1]]}))
 """
@@ -199,6 +203,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=Path("/tmp/triage-report-bench.db"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/triage-report-bench"))
     parser.add_argument("--refill", action="store_true")
+    parser.add_argument("--annual", action="store_true", help="also write the Code 8.1 annual report (--annual) and time it")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # the child inherits one core
@@ -220,7 +225,16 @@ def main() -> None:
         print(f"reusing {args.db} ({existing:,} messages)")
     t0 = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, START.isoformat(), END.isoformat(), str(args.db), str(args.out)],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            START.isoformat(),
+            END.isoformat(),
+            str(args.db),
+            str(args.out),
+            "annual" if args.annual else "plain",
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -231,6 +245,9 @@ def main() -> None:
     print(
         f"report over {args.n:,} messages: wall {wall:.1f} s (compute {child['compute_s']} s, write {child['write_s']} s), peak RSS {peak_mb:.0f} MB, one core"
     )
+    if args.annual:
+        base = child["compute_s"] + child["write_s"]
+        print(f"--annual adds {child['annual_s']} s: {100 * child['annual_s'] / base:.1f}% of compute + write")
     print(f"figures: {json.dumps(child['figures'])}")
     print(f"themes marked: {child['marked']}")
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")

@@ -30,7 +30,7 @@ def test_audit_finds_the_ghost_stages_with_evidence(tmp_path: Path) -> None:
     assert report["by_service_area"]["Repairs"]["flagged"] == 3
     # Bad rows are listed with their reason, not dropped.
     assert report["bad_rows"] == [
-        {"row": 8, "reference": "SR-1003", "reason": "no date or a date not understood"},
+        {"row": 8, "reference": "SR-1003", "reason": "column 'Date received': no received date"},
         {"row": 9, "reference": "SR-1004", "reason": "no text"},
     ]
     assert report["contacts"] == 8

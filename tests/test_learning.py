@@ -249,13 +249,14 @@ def test_the_learning_tables_give_the_known_answer_for_the_hand_built_log(store:
                     .values(status="cancelled", cancelled_reason="moved", closed_at=datetime(2026, 12, 20, tzinfo=UTC))
                 )
 
-    figures = learning_figures(store, date(2026, 10, 1), date(2026, 12, 31))
+    figures = learning_figures(store, date(2026, 10, 1), date(2026, 12, 31), as_at=date(2027, 3, 31))
     assert (figures.previous_start, figures.previous_end) == (date(2026, 7, 1), date(2026, 9, 30))
     assert figures.by_risk.rows == [
-        ["red", 4, 2, 50.0, 2, 0],
-        ["amber", 3, 1, 33.3, 1, 1],
-        ["green", 3, 2, 66.7, 1, 0],
-        ["total", 10, 5, 50.0, 4, 1],
+        # risk, identified, implemented by 31 Dec and %, implemented to date (31 Mar 2027) and %, open, dropped
+        ["red", 4, 2, 50.0, 2, 50.0, 2, 0],
+        ["amber", 3, 1, 33.33, 2, 66.67, 1, 1],  # LO-107 implemented on 15 Jan 2027: after the period, before --as-at
+        ["green", 3, 2, 66.67, 2, 66.67, 1, 0],
+        ["total", 10, 5, 50.0, 6, 60.0, 4, 1],
     ]
     assert [r for r in figures.by_theme.rows if r[1] or r[2]] == [
         ["repairs", 2, 2, 1, 50.0, ""],
@@ -283,22 +284,22 @@ def test_the_learning_tables_give_the_known_answer_for_the_hand_built_log(store:
     ]
     assert figures.commitments.rows == [
         ["made", 6, 100.0],
-        ["kept on time", 2, 33.3],
-        ["kept late", 1, 16.7],
-        ["open and overdue", 1, 16.7],
-        ["open, not yet due", 1, 16.7],
-        ["cancelled", 1, 16.7],
-        ["closed without evidence of completion", 1, 16.7],
+        ["kept on time", 2, 33.33],
+        ["kept late", 1, 16.67],
+        ["open and overdue", 1, 16.67],
+        ["open, not yet due", 1, 16.67],
+        ["cancelled", 1, 16.67],
+        ["closed without evidence of completion", 1, 16.67],
     ]
     assert figures.comparison.rows == [
         ["learning outcomes identified", 10, 3, 7],
         ["learning outcomes implemented", 5, 1, 4],
-        ["implemented %", 50.0, 33.3, 16.7],
+        ["implemented %", 50.0, 33.33, 16.67],
         ["red outcomes identified", 4, 1, 3],
         ["red outcomes implemented %", 50.0, 100.0, -50.0],
         ["open outcomes past target date (at period end)", 3, 0, 3],
         ["commitments made", 6, 1, 5],
-        ["commitments kept on time %", 33.3, 100.0, -66.7],
+        ["commitments kept on time %", 33.33, 100.0, -66.67],
         ["commitments open and overdue (at period end)", 1, 0, 1],
         ["commitments closed without evidence", 1, 0, 1],
     ]
@@ -328,7 +329,7 @@ def test_the_report_can_pass_its_own_complaint_counts(sqlite_store: Store) -> No
     assert _cell(figures.by_theme, "leasehold") == ["leasehold", 3, 0, 0, None, "complaints, no learning"]
     assert _cell(figures.by_theme, "repairs")[1] == 0
     assert "complaints, meaning stage 1 complaints received in the period;" in figures.by_theme.definition
-    assert _cell(figures.by_risk, "total") == ["total", 0, 0, None, 0, 0]
+    assert _cell(figures.by_risk, "total") == ["total", 0, 0, None, 0, None, 0, 0]
 
 
 _text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40).map(str.strip)
@@ -388,11 +389,12 @@ def test_triage_report_carries_the_learning_section_in_html_xlsx_and_json(tmp_pa
     with Store(path) as store, store.transaction() as conn:
         the_cases(conn)
         import_log(conn, DATA / "learning-log.csv", load_map(None), "jo")
-    files = write_report(make_report(date(2026, 10, 1), date(2026, 12, 31), by="quarter", store=str(path)), tmp_path / "out")
+    report = make_report(date(2026, 10, 1), date(2026, 12, 31), by="quarter", store=str(path), as_at=date(2026, 12, 31))
+    files = write_report(report, tmp_path / "out")
     data = json.loads(files.json.read_text(encoding="utf-8"))
     section = next(s for s in data["sections"] if s["id"] == "learning")
     tables = {t["id"]: t for t in section["tables"]}
-    assert tables["learning_by_risk"]["rows"][-1] == ["total", 10, 5, 50.0, 4, 1]
+    assert tables["learning_by_risk"]["rows"][-1] == ["total", 10, 5, 50.0, 5, 50.0, 4, 1]  # as at the period end: the same
     themes = {r[0]: r for r in tables["learning_by_theme"]["rows"]}
     assert themes["Damp and mould"][1:5] == [2, 2, 2, 100.0]  # the report's stage 1 complaints: cases A and B
     assert themes["Heating and gas"][1:] == [1, 0, 0, None, "complaints, no learning"]  # case C (H escalated, not received)

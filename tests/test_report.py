@@ -55,19 +55,26 @@ def test_register_reproduces_the_published_headline_and_ch01(annual: tuple[Repor
         "stage2": 5,
         "escalation_rate": 25.0,
         "ch01_stage1": 5.0,
-        "ch01_stage2": 1.3,  # 1.25 rounded half up, as published
-        "ch02_stage1": 94.7,
+        "ch01_stage2": 1.25,  # to two decimals, as published
+        "ch02_stage1": 94.74,  # 18 of the 19 responded to in the range (the TSM basis, the default)
         "ch02_stage2": 100.0,
+        "ch02_stage1_received": 85.0,  # 17 of the 20 received in the range, shown beside it
+        "ch02_stage2_received": 80.0,
+        "upheld_stage1": 38.89,  # 7 of the 18 with an outcome recorded
+        "upheld_stage2": 25.0,
+        "reopened": 0,
     }
-    assert rows(annual[0], "ch01_per_1000_homes") == [["stage 1", 20, 4000, 5.0], ["stage 2", 5, 4000, 1.3]]
+    assert rows(annual[0], "ch01_per_1000_homes") == [["stage 1", 20, 4000, 5.0], ["stage 2", 5, 4000, 1.25]]
 
 
 def test_register_reproduces_the_published_timescales(annual: tuple[Report, Path]) -> None:
     """Table 2: responded in the year (one stage 1 from March 2025 answered in April counts), within 10 / 20
     working days of acknowledgement, and with agreed extensions (one agreed to a date, one 'Yes')."""
     assert rows(annual[0], "ch02_timescales") == [
-        ["stage 1 (10 working days)", 19, 16, 84.2, 18, 94.7, 2],
-        ["stage 2 (20 working days)", 4, 3, 75.0, 4, 100.0, 1],
+        ["stage 1 (10 working days)", "responded", 19, 16, 84.21, 18, 94.74, 2],
+        ["stage 2 (20 working days)", "responded", 4, 3, 75.0, 4, 100.0, 1],
+        ["stage 1 (10 working days)", "received", 20, 15, 75.0, 17, 85.0, 2],
+        ["stage 2 (20 working days)", "received", 5, 3, 60.0, 4, 80.0, 1],
     ]
 
 
@@ -82,8 +89,10 @@ def test_register_reproduces_the_published_service_areas_outcomes_and_themes(ann
         ["Total", 20, 100.0, 5, 100.0],
     ]
     assert rows(report, "outcomes") == [
-        ["stage 1", 19, 7, 38.9, 6, 33.3, 5, 27.8, 1],
-        ["stage 2", 4, 1, 25.0, 2, 50.0, 1, 25.0, 0],
+        ["stage 1", "responded", 19, 7, 38.89, 6, 33.33, 5, 27.78, 1],
+        ["stage 2", "responded", 4, 1, 25.0, 2, 50.0, 1, 25.0, 0],
+        ["stage 1", "received", 20, 6, 30.0, 6, 30.0, 5, 25.0, 3],
+        ["stage 2", "received", 5, 1, 20.0, 2, 40.0, 1, 20.0, 1],
     ]
     assert rows(report, "complaints_by_theme") == [
         ["Repairs", 8, 40.0],
@@ -112,10 +121,10 @@ def test_register_reproduces_the_published_quarterly_volumes(annual: tuple[Repor
 
 
 def test_bad_register_rows_are_listed_not_dropped(annual: tuple[Report, Path]) -> None:
-    assert rows(annual[0], "register_problems") == [
-        [43, "COMP-2599", "no received date or a date not understood"],
-        [44, "COMP-2598", "no received date or a date not understood"],
-    ]
+    problems = rows(annual[0], "register_problems")
+    assert problems[0] == [43, "COMP-2599", "Date Received", "", "no received date"]
+    assert problems[1][:4] == [44, "COMP-2598", "Date Received", "sometime in May"]
+    assert problems[1][4].startswith("date sometime in May not understood (accepted: 15/04/2023, 15-Apr-23")
 
 
 def test_the_same_register_as_xlsx_gives_the_same_report(annual: tuple[Report, Path], tmp_path: Path) -> None:
@@ -159,11 +168,12 @@ def test_register_with_default_columns_and_common_spellings(tmp_path: Path) -> N
     )
     report = make_report(date(2026, 1, 1), date(2026, 1, 31), register=register)
     assert {f.id: f.value for f in report.figures}["stage1"] == 2
-    assert rows(report, "outcomes")[0][:6] == ["stage 1", 1, 0, 0.0, 1, 100.0]
+    assert rows(report, "outcomes")[0][:7] == ["stage 1", "responded", 1, 0, 0.0, 1, 100.0]
     assert rows(report, "complaints_by_theme")[:2] == [["Damp and mould", 1, 50.0], ["Repairs", 1, 50.0]]
-    problems = {r[1]: r[2] for r in rows(report, "register_problems")}
+    problems = {r[1]: r[4] for r in rows(report, "register_problems")}
     assert set(problems) == {"A5", "A6"}
-    assert "stage 'Stage 9' not understood" in problems["A5"] and "outcome 'Resolved' not understood" in problems["A5"]
+    assert "stage Stage 9 not understood (accepted: 1, 2, Stage 1, S1" in problems["A5"]
+    assert "outcome 'Resolved' not understood" in problems["A5"]
     assert "extension agreed 'maybe' not understood" in problems["A6"]
 
 
@@ -337,7 +347,7 @@ def test_report_over_the_sample_store(sample_store: str, tmp_path: Path) -> None
     assert kinds <= {c.lower().replace(" ", "_") for c in volumes["columns"]}
     assert stage1 > 5 and data["figures"]["stage1"]["value"] == stage1
     assert data["figures"]["ch02_stage1"]["value"] == 100.0
-    assert tables["outcomes"]["rows"][0][:6] == ["stage 1", 1, 0, 0.0, 1, 100.0]
+    assert tables["outcomes"]["rows"][0][:7] == ["stage 1", "responded", 1, 0, 0.0, 1, 100.0]
     assert tables["complaints_by_area"]["rows"][-1][1] == stage1 and len(tables["complaints_by_area"]["rows"]) > 2
     assert tables["ghost_stages"]["rows"][-1][-1] >= 1  # the sample's MP enquiry and "stage 0" mails
     assert tables["deadline_breaches"]["rows"] == [["acknowledgement_late", "6.2, 6.11", 1]]  # acknowledged 24 Nov
@@ -383,8 +393,14 @@ def test_cli_over_a_register_lists_bad_rows(tmp_path: Path) -> None:
     args = ["report", "--from", "2025-04-01", "--to", "2026-03-31", "--by", "quarter", "--register", str(REGISTER)]
     result = CliRunner().invoke(cli, [*args, "--map", str(REGISTER_MAP), "--homes", "4000", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("40 contacts; 20 stage 1 and 5 stage 2 complaints; CH02 stage 1 94.7%, stage 2 100.0%.")
-    assert "row 43 (COMP-2599): no received date or a date not understood" in result.stderr
+    assert result.stdout.startswith(
+        "40 contacts; 20 stage 1 and 5 stage 2 complaints; CH02 stage 1 94.74% (responded basis; received basis 85.0%), stage 2 100.0% (responded basis; received basis 80.0%)."
+    )
+    assert "row 43 (COMP-2599), column 'Date Received': no received date" in result.stderr
+    assert (
+        "row 44 (COMP-2598), column 'Date Received', value 'sometime in May': date sometime in May not understood"
+        in result.stderr
+    )
     assert {p.name for p in tmp_path.iterdir()} == {"report.html", "report.xlsx", "report.json"}
 
 

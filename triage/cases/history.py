@@ -17,7 +17,15 @@ from triage.route.deadlines import RULES, add_working_days, extension_too_long, 
 from triage.route.flags import Flag, make_flag
 
 STAGES = ("none", "service_request", "stage_1", "stage_2", "closed")
-EVENTS = ("received", "acknowledged", "responded", "escalated", "extension_agreed", "closed")
+EVENTS = ("received", "acknowledged", "responded", "escalated", "extension_agreed", "closed", "refused")
+# Why a complaint may be refused (the Code's exclusions, section 2: 2.2 lists them, 2.3 the 12-month
+# limit, 2.4 the explanation owed). A 'refused' event's reason starts with one of these keys.
+REFUSAL_REASONS = {
+    "over_12_months": "the issue occurred, or the resident became aware of it, over twelve months ago",
+    "legal_proceedings": "legal proceedings have started",
+    "previously_considered": "the matter was previously considered under the complaints policy",
+    "other": "another reason set out in the complaints policy (explained in the reason)",
+}
 OUTCOMES = ("upheld", "partly_upheld", "not_upheld")
 FORMAL_STAGES = {"stage_1": 1, "stage_2": 2}
 
@@ -68,6 +76,13 @@ def check_event(event: Event, current_stage: str) -> None:
         raise InputError(f"{event.event} is recorded against stage_1 or stage_2 (--stage), not {event.stage}.")
     if event.outcome is not None and (event.event != "responded" or event.outcome not in OUTCOMES):
         raise InputError(f"an outcome ({', '.join(OUTCOMES)}) goes on a 'responded' event.")
+    if event.event == "refused":
+        key = event.reason.split(":", 1)[0].strip()
+        if key not in REFUSAL_REASONS or (key == "other" and not event.reason.split(":", 1)[-1].strip()):
+            raise InputError(
+                "a refusal needs its reason under the Code's exclusions: --reason over_12_months, legal_proceedings, "
+                "previously_considered, or 'other: <why>' (a note may follow a colon)."
+            )
     if event.event == "escalated" and current_stage not in ("stage_1", "closed"):
         raise InputError(f"only a stage 1 complaint can be escalated; this case is at {current_stage}.")
 

@@ -133,7 +133,9 @@ def case_show(case_id: int, store: str, nation: str, today: Any, as_json: bool) 
 
 @case.command("event")
 @click.argument("case_id", type=int)
-@click.argument("event", type=click.Choice(["received", "acknowledged", "responded", "escalated", "extension_agreed", "closed"]))
+@click.argument(
+    "event", type=click.Choice(["received", "acknowledged", "responded", "escalated", "extension_agreed", "closed", "refused"])
+)
 @click.option("--on", "on", type=date_type, required=True, help="The date it happened.")
 @click.option(
     "--stage",
@@ -161,7 +163,9 @@ def case_event(
     nation: str,
 ) -> None:
     """Record what happened on a case: received (at a stage), acknowledged, responded,
-    escalated, extension_agreed (with --extended-to and --reason), closed.
+    escalated, extension_agreed (with --extended-to and --reason), closed, refused (with the
+    Code's exclusion as --reason: over_12_months, legal_proceedings, previously_considered, or
+    'other: <why>'; counted in the annual report).
 
     The case's stage and next deadline follow from its events. Logging a service request as
     a stage 1 complaint is 'received --stage stage_1'.
@@ -169,6 +173,7 @@ def case_event(
     Example:
 
         triage case event 12 acknowledged --on 2026-11-24 --by "J Okafor" --store triage.db
+        triage case event 14 refused --on 2026-11-25 --reason legal_proceedings --by "J Okafor"
     """
     from triage.cases import Event, get_case, record_event
     from triage.store.db import Store

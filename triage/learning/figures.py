@@ -21,9 +21,9 @@ from sqlalchemy import Connection, and_, or_, select
 from triage.labels import RISKS, THEMES
 from triage.learning.commitments import Commitment, list_commitments, working_days_late
 from triage.learning.records import Outcome, connect, list_outcomes
-from triage.report.figures import Table, pct
 from triage.route.deadlines import working_days_between
 from triage.store.schema import case_events, cases
+from triage.tables import Table, pct
 
 NO_THEME = "(no theme)"
 NO_AREA = "(no service area)"
@@ -83,9 +83,10 @@ class _Period:
     all_outcomes: list[Outcome]
     commitments: list[Commitment]
     nation: str
+    as_at: date | None = None  # "to date": the day the report is run for (default today)
 
-    def implemented(self, outcomes: list[Outcome]) -> int:
-        return sum(o.status_on(self.end) == "implemented" for o in outcomes)
+    def implemented(self, outcomes: list[Outcome], on: date | None = None) -> int:
+        return sum(o.status_on(on or self.end) == "implemented" for o in outcomes)
 
     def past_target(self) -> list[Outcome]:
         return [o for o in self.all_outcomes if o.identified <= self.end and o.past_target(self.end)]
@@ -108,7 +109,9 @@ class _Period:
         return counts
 
 
-def _period(outcomes: list[Outcome], commitments: list[Commitment], start: date, end: date, nation: str) -> _Period:
+def _period(
+    outcomes: list[Outcome], commitments: list[Commitment], start: date, end: date, nation: str, as_at: date | None = None
+) -> _Period:
     return _Period(
         start,
         end,
@@ -116,26 +119,41 @@ def _period(outcomes: list[Outcome], commitments: list[Commitment], start: date,
         outcomes,
         [c for c in commitments if c.made_on and start <= c.made_on <= end],
         nation,
+        as_at,
     )
 
 
 # -- the tables ------------------------------------------------------------------------------
 def _by_risk(p: _Period) -> Table:
+    as_at = p.as_at or date.today()
     table = Table(
         "learning_by_risk",
         "Learning outcomes by risk rating",
         "Outcomes identified in the period (by the date identified), by risk rating: red, amber or green is the risk "
-        "of a repeat complaint or an Ombudsman finding if the action is not taken. Implemented: of those, the ones "
-        "implemented by the end of the period (an outcome marked implemented with no date counts as implemented). "
-        "Implemented % is implemented / identified, rounded half up to one decimal place; blank when none were identified.",
-        ["risk", "identified", "implemented", "implemented %", "open", "dropped"],
+        "of a repeat complaint or an Ombudsman finding if the action is not taken. Implemented by period end: of those, "
+        "the ones implemented by the end of the period; implemented to date: the ones implemented by "
+        f"{as_at:%-d %B %Y} (--as-at; an outcome marked implemented with no date counts as implemented in both). "
+        "Percentages are of outcomes identified, rounded half up to two decimal places; blank when none were identified. "
+        "Open and dropped: at the end of the period.",
+        [
+            "risk",
+            "identified",
+            "implemented by period end",
+            "implemented by period end %",
+            f"implemented to date ({as_at.isoformat()})",
+            "implemented to date %",
+            "open",
+            "dropped",
+        ],
         [],
     )
     for risk in (*RISKS, "total"):
         group = p.identified if risk == "total" else [o for o in p.identified if o.risk == risk]
         done = p.implemented(group)
+        to_date = p.implemented(group, as_at)
         dropped = sum(o.status_on(p.end) == "dropped" for o in group)
-        table.rows.append([risk, len(group), done, pct(done, len(group)), len(group) - done - dropped, dropped])
+        n = len(group)
+        table.rows.append([risk, n, done, pct(done, n), to_date, pct(to_date, n), n - done - dropped, dropped])
     return table
 
 
@@ -266,7 +284,7 @@ def _comparison(current: _Period, previous: _Period) -> Table:
     now, before = _headline(current), _headline(previous)
     for measure, value in now.items():
         old = before[measure]
-        change = None if value is None or old is None else round(value - old, 1)
+        change = None if value is None or old is None else round(value - old, 2)
         table.rows.append([measure, value, old, change])
     return table
 
@@ -292,14 +310,17 @@ def figures_from(
     complaints: Counter[str] | dict[str, int],
     complaints_counted: str,
     nation: str = "england",
+    as_at: date | None = None,
 ) -> LearningFigures:
     """The learning section for the period ``start`` to ``end`` (inclusive) and the previous
     period of the same length. ``complaints`` are complaints by theme in the period, and
-    ``complaints_counted`` says what they count (for the theme table's definition)."""
+    ``complaints_counted`` says what they count (for the theme table's definition). ``as_at``
+    (default today) is the day outcomes implemented "to date" are counted to, beside those
+    implemented by the period end."""
     days = (end - start).days + 1
     previous_end = start - timedelta(days=1)
     previous_start = previous_end - timedelta(days=days - 1)
-    current = _period(records.outcomes, records.commitments, start, end, nation)
+    current = _period(records.outcomes, records.commitments, start, end, nation, as_at)
     previous = _period(records.outcomes, records.commitments, previous_start, previous_end, nation)
     return LearningFigures(
         start,
@@ -315,10 +336,12 @@ def figures_from(
     )
 
 
-def learning_figures(conn_or_store: Any, start: date, end: date, *, nation: str = "england") -> LearningFigures:
+def learning_figures(
+    conn_or_store: Any, start: date, end: date, *, nation: str = "england", as_at: date | None = None
+) -> LearningFigures:
     """The learning section straight from the store, with complaints by theme counted from the
     cases (``complaints_by_theme``)."""
     with connect(conn_or_store) as conn:
         records = load_records(conn)
         complaints = complaints_by_theme(conn, start, end)
-    return figures_from(records, start, end, complaints=complaints, complaints_counted=CASES_COUNTED, nation=nation)
+    return figures_from(records, start, end, complaints=complaints, complaints_counted=CASES_COUNTED, nation=nation, as_at=as_at)

@@ -39,6 +39,8 @@ def make_report(
     map_file: Path | None = None,
     homes: int | None = None,
     nation: str = "england",
+    basis: str = "responded",
+    as_at: date | None = None,
 ) -> Report:
     """Compute the report over the store, a register, or both (their counts add up)."""
     from triage.errors import InputError
@@ -64,7 +66,7 @@ def make_report(
     inputs = parts[0]
     for more in parts[1:]:
         inputs = inputs + more
-    return compute(inputs, by=by, homes=homes, nation=nation)
+    return compute(inputs, by=by, homes=homes, nation=nation, basis=basis, as_at=as_at)
 
 
 def write_report(report: Report, out_dir: Path) -> ReportFiles:

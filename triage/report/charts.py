@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from triage.report.figures import Chart, Table
+from triage.tables import Chart, Table
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")

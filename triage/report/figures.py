@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from triage.labels import KINDS, THEMES
@@ -23,9 +22,9 @@ from triage.report.inputs import OUTCOMES, ComplaintStage, Inputs, Period
 from triage.report.trends import ALPHA, MIN_HISTORY_COUNT, MIN_HISTORY_PERIODS, MIN_LATEST_COUNT, TEST_NAME, theme_trends
 from triage.route.deadlines import RULES, stage_deadlines
 from triage.route.flags import RULES as FLAG_RULES
+from triage.tables import Cell, Chart, Table, pct, per_1000
 from triage.text.redact import redact
 
-Cell = str | int | float | None
 TOP_THEMES = 5  # themes given example excerpts
 EXCERPTS_PER_THEME = 3
 EXCERPT_CHARS = 240
@@ -62,7 +61,9 @@ CH02_DEFINITION = (
     "request), so a missing acknowledgement never buys time. 'With agreed extensions' also counts as in time a response by "
     "the agreed extended date (or, when an extension is recorded as agreed without a date, the Code's longest extension, "
     "+{e1} / +{e2} working days); this is the figure reported as CH02. Working days exclude weekends and the bank holidays "
-    "of the landlord's nation."
+    "of the landlord's nation. Two bases are shown, each labelled: the responded basis (the TSM's: complaints responded "
+    "to in the range) and the received basis many councils publish (complaints received in the range, where one not yet "
+    "responded to counts as not within); --basis chooses the headline."
 ).format(
     s1=RULES["stage1_respond"].working_days,
     s2=RULES["stage2_respond"].working_days,
@@ -73,54 +74,19 @@ CH02_DEFINITION = (
 )
 
 
+OUTCOMES_DEFINITION = (
+    "Responded basis: complaints responded to in the range by outcome, as a share of those whose outcome is recorded. "
+    "Received basis: complaints received in the range by outcome, as a share of all of them (those not yet responded to "
+    "have no outcome)."
+)
+
+
 def label(key: str) -> str:
     if key in LABELS:
         return LABELS[key]
     if key in THEMES or key in KINDS or key in OUTCOMES:
         return key.replace("_", " ").capitalize()
     return key
-
-
-def half_up(value: float, places: int = 1) -> float:
-    """Rounded as published tables round (1.25 -> 1.3), not to even."""
-    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
-def pct(part: int, whole: int) -> float | None:
-    return half_up(100 * part / whole) if whole else None
-
-
-def per_1000(count: int, homes: int | None) -> float | None:
-    return half_up(count / homes * 1000) if homes else None
-
-
-@dataclass
-class Chart:
-    """How the HTML draws a table. "bars" (grouped) and "stacked": one group per row, labelled by
-    ``category_column``, one bar per ``series_columns`` column. "lines": one line per row (the
-    first ``max_rows``), across the ``series_columns`` columns. The last ``summary_rows`` rows
-    (totals) are not drawn."""
-
-    kind: str
-    category_column: int
-    series_columns: list[int]
-    title: str
-    max_rows: int | None = None
-    summary_rows: int = 1
-
-
-@dataclass
-class Table:
-    id: str  # the sheet name and JSON key: short, unique
-    title: str
-    definition: str
-    columns: list[str]
-    rows: list[list[Cell]]
-    chart: Chart | None = None
-
-    def column(self, name: str) -> list[Cell]:
-        i = self.columns.index(name)
-        return [r[i] for r in self.rows]
 
 
 @dataclass
@@ -159,12 +125,22 @@ class Report:
         return next(t for t in self.tables() if t.id == table_id)
 
 
+BASES = ("responded", "received")
+BASIS_LABELS = {
+    "responded": "responded basis (TSM CH02: complaints responded to in the range)",
+    "received": "received basis (complaints received in the range)",
+}
+
+
 @dataclass
 class Context:
     inputs: Inputs
     by: str
     homes: int | None
     nation: str
+    basis: str = "responded"  # the headline CH02 and outcomes basis; the other is shown beside it
+    as_at: date | None = None  # learning outcomes implemented "to date": as they stood on this day
+    ch02_cache: dict[tuple[int, str], tuple[int, int, int, float | None, float | None, int]] = field(default_factory=dict)
 
     @property
     def periods(self) -> list[Period]:
@@ -181,6 +157,11 @@ class Context:
         return {
             s: [c for c in self.inputs.complaints if c.stage == s and c.responded and lo <= c.responded <= hi] for s in (1, 2)
         }
+
+    def counted(self, stage: int, basis: str) -> list[ComplaintStage]:
+        """The complaints a CH02 or outcome figure counts on ``basis``: those responded to in the
+        range, or those received in the range (responded to or not)."""
+        return self.responded[stage] if basis == "responded" else self.stages[stage]
 
     @functools.cached_property
     def figures(self) -> list[Figure]:
@@ -224,8 +205,12 @@ def headline(ctx: Context) -> Section:
 def headline_figures(ctx: Context) -> list[Figure]:
     contacts = sum(ctx.inputs.kind_counts.values())
     s1, s2 = len(ctx.stages[1]), len(ctx.stages[2])
-    ch02 = {s: _ch02(ctx, s) for s in (1, 2)}
+    other = next(b for b in BASES if b != ctx.basis)
+    ch02 = {s: _ch02(ctx, s, ctx.basis) for s in (1, 2)}
+    ch02_other = {s: _ch02(ctx, s, other) for s in (1, 2)}
+    upheld = {s: _upheld(ctx, s, ctx.basis) for s in (1, 2)}
     rate = {1: per_1000(s1, ctx.homes), 2: per_1000(s2, ctx.homes)}
+    reopened = [c for s in (1, 2) for c in ctx.stages[s] if c.reopenings]
     return [
         Figure("contacts", "Contacts received", contacts, "Messages, survey answers or register rows received in the range."),
         Figure(
@@ -244,18 +229,52 @@ def headline_figures(ctx: Context) -> list[Figure]:
         ),
         Figure("ch01_stage1", "CH01 stage 1 complaints per 1,000 homes", rate[1], CH01_DEFINITION),
         Figure("ch01_stage2", "CH01 stage 2 complaints per 1,000 homes", rate[2], CH01_DEFINITION),
-        Figure("ch02_stage1", "CH02 stage 1 within Code timescales (%)", ch02[1][3], CH02_DEFINITION),
-        Figure("ch02_stage2", "CH02 stage 2 within Code timescales (%)", ch02[2][3], CH02_DEFINITION),
+        Figure("ch02_stage1", f"CH02 stage 1 within Code timescales (%), {ctx.basis} basis", ch02[1][3], CH02_DEFINITION),
+        Figure("ch02_stage2", f"CH02 stage 2 within Code timescales (%), {ctx.basis} basis", ch02[2][3], CH02_DEFINITION),
+        Figure(
+            f"ch02_stage1_{other}", f"CH02 stage 1 within Code timescales (%), {other} basis", ch02_other[1][3], CH02_DEFINITION
+        ),
+        Figure(
+            f"ch02_stage2_{other}", f"CH02 stage 2 within Code timescales (%), {other} basis", ch02_other[2][3], CH02_DEFINITION
+        ),
+        Figure("upheld_stage1", f"Stage 1 upheld (%), {ctx.basis} basis", upheld[1], OUTCOMES_DEFINITION),
+        Figure("upheld_stage2", f"Stage 2 upheld (%), {ctx.basis} basis", upheld[2], OUTCOMES_DEFINITION),
+        Figure(
+            "reopened",
+            "Complaints reopened",
+            len(reopened),
+            "Complaints received in the range recorded again at the same stage after the first time (reopened): each is "
+            "counted once in every other figure. The reopenings are counted in the complaints section.",
+        ),
     ]
 
 
-def _ch02(ctx: Context, stage: int) -> tuple[int, int, int, float | None, float | None, int]:
-    """(responded, within, within with extensions, % with extensions, % without, extensions agreed)."""
-    done = ctx.responded[stage]
-    results = [timeliness(c, ctx.nation) for c in done]
+def _upheld(ctx: Context, stage: int, basis: str) -> float | None:
+    """Upheld (fully) as a share of the complaints counted on ``basis``."""
+    counted = ctx.counted(stage, basis)
+    if basis == "responded":
+        known = [c for c in counted if c.outcome in OUTCOMES]
+        return pct(sum(c.outcome == "upheld" for c in known), len(known))
+    return pct(sum(c.outcome == "upheld" for c in counted), len(counted))
+
+
+def _ch02(ctx: Context, stage: int, basis: str = "responded") -> tuple[int, int, int, float | None, float | None, int]:
+    """(counted, within, within with extensions, % with extensions, % without, extensions agreed).
+    On the received basis a complaint not yet responded to counts, and is not within. Computed
+    once per stage and basis (the headline and the timescales table read the same figures)."""
+    key = (stage, basis)
+    if key not in ctx.ch02_cache:
+        ctx.ch02_cache[key] = _ch02_count(ctx, stage, basis)
+    return ctx.ch02_cache[key]
+
+
+def _ch02_count(ctx: Context, stage: int, basis: str) -> tuple[int, int, int, float | None, float | None, int]:
+    counted = ctx.counted(stage, basis)
+    results = [timeliness(c, ctx.nation) if c.responded else (False, False) for c in counted]
     strict = sum(s for s, _ in results)
     extended = sum(e for _, e in results)
-    return len(done), strict, extended, pct(extended, len(done)), pct(strict, len(done)), sum(c.extension_agreed for c in done)
+    n = len(counted)
+    return n, strict, extended, pct(extended, n), pct(strict, n), sum(c.extension_agreed for c in counted)
 
 
 def volumes(ctx: Context) -> Section:
@@ -278,7 +297,36 @@ def volumes(ctx: Context) -> Section:
         rows,
         chart,
     )
-    return Section("volumes", "Volumes", "What residents sent, by kind.", [table])
+    breakdowns = [
+        _share_table(ctx, "mp_enquiry", "service area", "mp_enquiries_by_area", "MP enquiries by service area"),
+        _share_table(ctx, "mp_enquiry", "theme", "mp_enquiries_by_theme", "MP enquiries by theme"),
+        _share_table(ctx, "service_request", "service area", "service_requests_by_area", "Service requests by service area"),
+    ]
+    return Section("volumes", "Volumes", "What residents sent, by kind.", [table, *breakdowns])
+
+
+def _share_table(ctx: Context, kind: str, by: str, table_id: str, title: str) -> Table:
+    """Contacts of one kind by service area or theme, with each one's share of the kind's total."""
+    total = sum(n for (p, k), n in ctx.inputs.kind_counts.items() if k == kind and p is not None)
+    source = ctx.inputs.kind_areas if by == "service area" else ctx.inputs.kind_themes
+    counts = Counter({key: n for (k, key), n in source.items() if k == kind})
+    rows: list[list[Cell]] = []
+    for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        shown = (key or "(not recorded)") if by == "service area" else label(key)
+        rows.append([shown, n, pct(n, total)])
+    if by == "theme":
+        no_theme = total - sum(counts.values()) if total >= sum(counts.values()) else None
+        if no_theme:
+            rows.append(["(no theme recorded)", no_theme, pct(no_theme, total)])
+    rows.append(["Total", total, pct(total, total)])
+    definition = (
+        f"{label(kind)} contacts received in the range by {by}, with each one's share of all {label(kind).lower()} contacts "
+        "(percentages to two decimals, rounded half up). Store: "
+        + ("the queue triage routed each to; " if by == "service area" else "the themes triage gave each; ")
+        + f"register: the {by} column."
+        + (" A contact can have several themes, so the shares can add up to more than 100%." if by == "theme" else "")
+    )
+    return Table(table_id, title, definition, [by, "contacts", "% of total"], rows)
 
 
 def complaints(ctx: Context) -> Section:
@@ -320,6 +368,36 @@ def complaints(ctx: Context) -> Section:
         theme_rows,
         Chart("bars", 0, [1], "Stage 1 complaints by theme", max_rows=10),
     )
+    reopened_rows: list[list[Cell]] = []
+    for stage in (1, 2):
+        group = ctx.stages[stage]
+        reopened_rows.append(
+            [f"stage {stage}", len(group), sum(c.reopenings > 0 for c in group), sum(c.reopenings for c in group)]
+        )
+    reopened_table = Table(
+        "reopened",
+        "Reopened complaints",
+        "Complaints received in the range, each counted once however often it was reopened; how many were reopened at the "
+        "same stage (store: a second 'received' event at that stage on the case; register: the same reference recorded "
+        "again at that stage); and the reopenings in all.",
+        ["stage", "complaints (counted once)", "complaints reopened", "reopenings"],
+        reopened_rows,
+    )
+    from triage.cases.history import REFUSAL_REASONS
+
+    refusal_rows: list[list[Cell]] = [[key, meaning, ctx.inputs.refusals.get(key, 0)] for key, meaning in REFUSAL_REASONS.items()]
+    refusal_rows += [
+        [key, "(not a Code exclusion)", n] for key, n in sorted(ctx.inputs.refusals.items()) if key not in REFUSAL_REASONS
+    ]
+    refusal_rows.append(["Total", "", sum(ctx.inputs.refusals.values())])
+    refusals_table = Table(
+        "refusals",
+        "Complaints refused, by reason",
+        "Complaints the landlord declined to accept in the range ('refused' case events), by the Code's exclusion given "
+        "as the reason (Code section 2). A register records no refusals: these come from the store.",
+        ["reason", "meaning", "refused"],
+        refusal_rows,
+    )
     notes = []
     if not ctx.inputs.complaints:
         notes.append(
@@ -330,7 +408,7 @@ def complaints(ctx: Context) -> Section:
         "complaints",
         "Complaints by stage, service area and theme",
         "Formal complaints under the Complaint Handling Code's two stages.",
-        [stage_table, area_table, theme_table],
+        [stage_table, area_table, theme_table, reopened_table, refusals_table],
         notes,
     )
 
@@ -386,23 +464,25 @@ def trends(ctx: Context) -> Section:
 
 def outcomes(ctx: Context) -> Section:
     rows: list[list[Cell]] = []
-    for stage in (1, 2):
-        done = ctx.responded[stage]
-        counts = Counter(c.outcome for c in done)
-        known = sum(counts[o] for o in OUTCOMES)
-        row: list[Cell] = [f"stage {stage}", len(done)]
-        for o in OUTCOMES:
-            row += [counts[o], pct(counts[o], known)]
-        row.append(len(done) - known)
-        rows.append(row)
-    columns = ["stage", "responded"]
+    for basis in (ctx.basis, *[b for b in BASES if b != ctx.basis]):
+        for stage in (1, 2):
+            counted = ctx.counted(stage, basis)
+            counts = Counter(c.outcome for c in counted)
+            known = sum(counts[o] for o in OUTCOMES)
+            whole = known if basis == "responded" else len(counted)
+            row: list[Cell] = [f"stage {stage}", basis, len(counted)]
+            for o in OUTCOMES:
+                row += [counts[o], pct(counts[o], whole)]
+            row.append(len(counted) - known)
+            rows.append(row)
+    columns = ["stage", "basis", "counted"]
     for o in OUTCOMES:
         columns += [label(o).lower(), f"{label(o).lower()} %"]
     columns.append("outcome not recorded")
     table = Table(
         "outcomes",
         "Complaint outcomes",
-        "Complaints responded to in the range by outcome; the shares are of those whose outcome is recorded.",
+        f"{OUTCOMES_DEFINITION} The headline basis ({ctx.basis}) comes first.",
         columns,
         rows,
     )
@@ -411,17 +491,19 @@ def outcomes(ctx: Context) -> Section:
 
 def timescales(ctx: Context) -> Section:
     rows: list[list[Cell]] = []
-    for stage in (1, 2):
-        responded, strict, extended, pct_ext, pct_strict, agreed = _ch02(ctx, stage)
-        days = RULES[f"stage{stage}_respond"].working_days
-        rows.append([f"stage {stage} ({days} working days)", responded, strict, pct_strict, extended, pct_ext, agreed])
+    for basis in (ctx.basis, *[b for b in BASES if b != ctx.basis]):
+        for stage in (1, 2):
+            counted, strict, extended, pct_ext, pct_strict, agreed = _ch02(ctx, stage, basis)
+            days = RULES[f"stage{stage}_respond"].working_days
+            rows.append([f"stage {stage} ({days} working days)", basis, counted, strict, pct_strict, extended, pct_ext, agreed])
     table = Table(
         "ch02_timescales",
         "CH02: responses within Code timescales",
         CH02_DEFINITION,
         [
             "stage",
-            "responded",
+            "basis",
+            "counted",
             "within, no extension",
             "within, no extension %",
             "within, with agreed extensions",
@@ -429,6 +511,23 @@ def timescales(ctx: Context) -> Section:
             "extensions agreed",
         ],
         rows,
+    )
+    ack_rows: list[list[Cell]] = []
+    for stage in (1, 2):
+        group = ctx.stages[stage]
+        on_time = sum(c.acknowledged is not None and c.acknowledged <= _ack_by(c, ctx.nation) for c in group)
+        missing = sum(c.acknowledged is None for c in group)
+        days = RULES[f"stage{stage}_acknowledge"].working_days
+        ack_rows.append([f"stage {stage} ({days} working days)", len(group), on_time, pct(on_time, len(group)), missing])
+    acknowledgements = Table(
+        "acknowledgements",
+        "Acknowledgements within Code timescales",
+        f"Complaints received in the range (stage 2: escalations requested) acknowledged within "
+        f"{RULES['stage1_acknowledge'].working_days} working days (Code {RULES['stage1_acknowledge'].code}, "
+        f"{RULES['stage2_acknowledge'].code}), as a share of all of them; those with no acknowledgement recorded count "
+        "as not within.",
+        ["stage", "received", "acknowledged within", "acknowledged within %", "no acknowledgement recorded"],
+        ack_rows,
     )
     homes = ctx.homes
     ch01_rows: list[list[Cell]] = [[f"stage {s}", len(ctx.stages[s]), homes, per_1000(len(ctx.stages[s]), homes)] for s in (1, 2)]
@@ -440,7 +539,16 @@ def timescales(ctx: Context) -> Section:
         ch01_rows,
     )
     notes = [] if homes else ["CH01 needs the stock size: give --homes N (or homes = N in the pipeline file)."]
-    return Section("timescales", "Code timescales and complaints per 1,000 homes", "", [table, ch01], notes)
+    return Section("timescales", "Code timescales and complaints per 1,000 homes", "", [acknowledgements, table, ch01], notes)
+
+
+def _ack_by(c: ComplaintStage, nation: str) -> date:
+    return _acknowledge_by(c.stage, c.received, nation)
+
+
+@functools.cache
+def _acknowledge_by(stage: int, received: date, nation: str) -> date:
+    return stage_deadlines(stage, received, None, nation).acknowledge_by
 
 
 def flags(ctx: Context) -> Section:
@@ -534,13 +642,17 @@ def shorten(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 def bad_rows(ctx: Context) -> Section:
-    rows: list[list[Cell]] = [[b["row"], b["reference"] or "", b["reason"]] for b in ctx.inputs.bad_rows]  # type: ignore[list-item]
+    rows: list[list[Cell]] = [
+        [b["row"], b["reference"] or "", b.get("column", ""), b.get("value", ""), b["reason"]]  # type: ignore[list-item]
+        for b in ctx.inputs.bad_rows
+    ]
     table = Table(
         "register_problems",
         "Register rows with problems",
-        "Rows of the register that could not be read in full, and why. Rows with no usable received date, category or "
-        "stage are left out of every figure; rows with another problem are counted without the field named.",
-        ["row", "reference", "problem"],
+        "Rows of the register that could not be read in full: the row number in the file, the column, the value found and "
+        "what is accepted. Rows with no usable received date, category or stage are left out of every figure; rows with "
+        "another problem are counted without the field named.",
+        ["row", "reference", "column", "value", "problem"],
         rows,
     )
     return Section("data", "Data quality", "", [table], list(ctx.inputs.notes))
@@ -563,6 +675,7 @@ def learning(ctx: Context) -> Section:
         complaints=Counter(t for c in ctx.stages[1] for t in c.themes),
         complaints_counted="stage 1 complaints received in the report's range, as in the complaints section",
         nation=ctx.nation,
+        as_at=ctx.as_at,
     )
     figures.by_theme.rows = [[label(str(row[0])), *row[1:]] for row in figures.by_theme.rows]
     intro = (
@@ -588,10 +701,23 @@ SECTIONS: list[Callable[[Context], Section]] = [
 
 
 def compute(
-    inputs: Inputs, *, by: str = "month", homes: int | None = None, nation: str = "england", title: str | None = None
+    inputs: Inputs,
+    *,
+    by: str = "month",
+    homes: int | None = None,
+    nation: str = "england",
+    title: str | None = None,
+    basis: str = "responded",
+    as_at: date | None = None,
 ) -> Report:
-    """The whole report, computed once."""
-    ctx = Context(inputs, by, homes, nation)
+    """The whole report, computed once. ``basis`` (responded, the TSM's, or received) chooses the
+    headline CH02 and outcome figures; ``as_at`` (default today) the day learning outcomes
+    implemented "to date" are counted to."""
+    if basis not in BASES:
+        from triage.errors import InputError
+
+        raise InputError(f"--basis {basis!r}: use responded (the TSM CH02 basis) or received.")
+    ctx = Context(inputs, by, homes, nation, basis, as_at or date.today())
     sections = [build(ctx) for build in SECTIONS]
     start, end = inputs.periods[0].start, inputs.periods[-1].end
     return Report(

@@ -10,7 +10,8 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from triage.report.charts import svg
-from triage.report.figures import Cell, Report, Table
+from triage.report.figures import Report
+from triage.tables import Cell, Table
 
 
 def fmt(value: Cell) -> str:
@@ -22,7 +23,7 @@ def fmt(value: Cell) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:.4g}" if 0 < abs(value) < 1 else f"{value:,.1f}"
+        return f"{value:.4g}" if 0 < abs(value) < 1 else f"{value:,.2f}"
     return str(value)
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Join, Select, Text, and_, case, cast, exists,
 from sqlalchemy.sql import ColumnElement
 
 from triage.errors import ColumnError, InputError
-from triage.ingest.survey import parse_date, read_rows
+from triage.ingest.register import ValueProblem, date_value, read_register, stage_value
 from triage.labels import THEMES
 from triage.message import UK
 from triage.route.flags import normalise_category
@@ -88,6 +88,7 @@ class ComplaintStage:
     outcome: str | None = None  # upheld | partly_upheld | not_upheld
     service_area: str = ""
     themes: tuple[str, ...] = ()
+    reopenings: int = 0  # times reopened at this stage after the first (counted once)
 
 
 @dataclass
@@ -103,13 +104,26 @@ class Inputs:
     flags_known: bool = False  # False for a register: it records no flags
     complaints: list[ComplaintStage] = field(default_factory=list)
     excerpts: dict[str, list[str]] = field(default_factory=dict)  # theme -> raw texts, newest first
+    refusals: Counter[str] = field(default_factory=Counter)  # Code exclusion key -> complaints refused in the range
+    kind_areas: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, service area) over the range
+    kind_themes: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, theme) over the range
     bad_rows: list[dict[str, object]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     learning: LearningRecords | None = None  # the store's learning outcomes and commitments
 
     def __add__(self, other: Inputs) -> Inputs:
         merged = Inputs(self.periods, self.sources + other.sources)
-        for name in ("kind_counts", "theme_counts", "complaint_contacts", "flag_counts", "flagged_contacts", "case_flags"):
+        for name in (
+            "kind_counts",
+            "theme_counts",
+            "complaint_contacts",
+            "flag_counts",
+            "flagged_contacts",
+            "case_flags",
+            "kind_areas",
+            "kind_themes",
+            "refusals",
+        ):
             setattr(merged, name, getattr(self, name) + getattr(other, name))
         merged.flags_known = self.flags_known or other.flags_known
         merged.complaints = self.complaints + other.complaints
@@ -154,9 +168,12 @@ def from_store(store: Store, periods: list[Period]) -> Inputs:
         hint = _scan_hint(conn, store.is_sqlite, lo, hi)
         # One pass: contacts by period, kind and theme set; the theme sets are few.
         themes_text = cast(c.c.themes, Text).label("themes")
-        query = hint(select(period, c.c.kind, themes_text, func.count()).select_from(joined).where(in_range))
-        for p, kind, themes, n in conn.execute(query.group_by(period, c.c.kind, themes_text)):
+        query = hint(select(period, c.c.kind, themes_text, c.c.queue, func.count()).select_from(joined).where(in_range))
+        for p, kind, themes, queue, n in conn.execute(query.group_by(period, c.c.kind, themes_text, c.c.queue)):
             inputs.kind_counts[(p, kind)] += n
+            inputs.kind_areas[(kind, queue or "")] += n
+            for theme in json.loads(themes) if themes else []:
+                inputs.kind_themes[(kind, theme)] += n
             if kind == "complaint":
                 inputs.complaint_contacts[p] += n
                 for theme in json.loads(themes) if themes else []:
@@ -164,6 +181,11 @@ def from_store(store: Store, periods: list[Period]) -> Inputs:
         _store_flags(conn, store.is_sqlite, joined, in_range, hint, inputs)
         _store_excerpts(conn, joined, in_range, inputs)
         inputs.complaints = _store_complaints(conn, periods, latest)
+        refused = select(case_events.c.reason).where(
+            case_events.c.event == "refused", case_events.c.on >= periods[0].start, case_events.c.on <= periods[-1].end
+        )
+        for (reason,) in conn.execute(refused):
+            inputs.refusals[(reason or "other").split(":", 1)[0].strip()] += 1
         _store_case_flags(conn, store.is_sqlite, periods, inputs)
         inputs.learning = load_records(conn)
         undated = conn.execute(select(func.count()).select_from(m).where(m.c.received_at.is_(None))).scalar_one()
@@ -291,6 +313,8 @@ def _store_complaints(conn: Connection, periods: list[Period], latest: ColumnEle
         if event in ("received", "escalated"):
             if key not in stages:
                 stages[key] = ComplaintStage(f"case {pk}", stage, on, service_area=areas.get(pk, ""), themes=case_themes[pk])
+            elif event == "received":
+                stages[key].reopenings += 1  # reopened at this stage: the same complaint, counted once
             continue
         record = stages.get(key)
         if record is None:
@@ -339,7 +363,6 @@ OUTCOME_SPELLINGS = {
     "not justified": "not_upheld",
 }
 YES = {"yes", "y", "true", "1", "agreed", "extended"}
-NO_STAGE = {"none", "n/a", "na", "-", "not applicable", "not a complaint"}
 NO = {"", "no", "n", "false", "0", "none", "-"}
 
 
@@ -366,23 +389,34 @@ def _kind_of(category: str) -> str:
 INFORMAL_STAGES = ("informal_resolution", "stage_0", "stage_3")
 
 
-def _stage_of(category: str, stage: str) -> int | None:
-    for value in (stage, category):
-        normal, _ = normalise_category(value)
+def _stage_and_kind(category: str, stage_cell: object) -> tuple[int | None, str]:
+    """(formal stage 1 or 2, or None; the kind the row counts as). The stage column wins over
+    the category: "Complaint" at stage "Informal" is an informal resolution (a recorded ghost
+    stage), "Complaint" with no stage a stage 1 complaint."""
+    kind = _kind_of(category)
+    stage = stage_value(stage_cell)  # raises ValueProblem
+    if stage is None:
+        normal, formal = normalise_category(category)
         if normal in ("stage_1", "stage_2"):
-            return int(normal[-1])
-    if normalise_category(category)[1] and not stage.strip():
-        return 1  # "Complaint" with no stage: a stage 1 complaint
-    return None
+            return int(normal[-1]), kind
+        return (1, kind) if formal else (None, kind)
+    if stage in (1, 2):
+        return stage, kind
+    if kind == "complaint" or normalise_category(category)[1] is None:
+        text = " ".join(str(stage_cell).lower().split())
+        kind = "stage_3" if stage == 3 else "stage_0" if ("0" in text or "zero" in text) else "informal_resolution"
+    return None, kind
 
 
 def from_register(path: Path, register_map: RegisterMap, periods: list[Period]) -> Inputs:
-    """Contacts and complaint stages from a register (CSV or XLSX). Rows that cannot be used are
-    listed in ``bad_rows`` with the reason, never dropped silently."""
+    """Contacts and complaint stages from a register (CSV or XLSX), read as landlords write them
+    (:mod:`triage.ingest.register`). Rows that cannot be used are listed in ``bad_rows`` with
+    the row, column, value and what is accepted, never dropped silently. A complaint recorded
+    twice at the same stage (reopened) is counted once, with its reopenings counted."""
     if not path.exists():
         raise InputError(f"{path}: no such register file. Check the path given to --register.")
     cols = register_map.columns
-    header, rows = read_rows(path)
+    header, rows = read_register(path, [cols.reference, cols.received, cols.category])
     for role in ("reference", "received", "category"):
         column = getattr(cols, role)
         if column not in header:
@@ -391,61 +425,93 @@ def from_register(path: Path, register_map: RegisterMap, periods: list[Period]) 
     present = {role: column for role, column in optional.items() if column and column in header}
     inputs = Inputs(periods, [f"register {path}"])
     lo, hi = periods[0].start, periods[-1].end
+    seen: dict[tuple[str, int], ComplaintStage] = {}
+
+    def raw(row: dict[str, object], role: str) -> object:
+        column = present.get(role) if role in present else getattr(cols, role, None)
+        return row.get(column) if column else None
 
     def cell(row: dict[str, object], role: str) -> str:
-        column = present.get(role)
-        value = row.get(column) if column else None
+        value = raw(row, role)
         return "" if value is None else str(value).strip()
 
-    def day(row: dict[str, object], role: str, problems: list[str]) -> date | None:
-        column = present.get(role)
-        raw = row.get(column) if column else None
-        if raw in (None, ""):
-            return None
-        parsed = parse_date(raw)
-        if parsed is None:
-            problems.append(f"{role} date {raw!s} not understood")
-            return None
-        return parsed.date()
-
     for number, row in rows:
-        reference = str(row.get(cols.reference) or "").strip()
-        category = str(row.get(cols.category) or "").strip()
-        received_dt = parse_date(row.get(cols.received))
-        problems: list[str] = []
-        if received_dt is None:
-            problems.append("no received date or a date not understood")
+        reference = cell(row, "reference")
+        category = cell(row, "category")
+        problems: list[dict[str, object]] = []
+
+        def read(role: str, reader: Callable[[object], Any], row: dict[str, object] = row, problems: list = problems) -> Any:
+            try:
+                return reader(raw(row, role))
+            except ValueProblem as exc:
+                column = present.get(role) or getattr(cols, role)
+                problems.append({"column": column, "value": "" if exc.value is None else str(exc.value), "reason": str(exc)})
+                return None
+
+        received = read("received", date_value)
+        if received is None and not problems:
+            problems.append({"column": cols.received, "value": "", "reason": "no received date"})
         if not category:
-            problems.append("no category")
-        stage_text = cell(row, "stage")
-        stage = _stage_of(category, stage_text)
-        if stage_text and stage is None and stage_text.lower() not in NO_STAGE:
-            problems.append(f"stage {stage_text!r} not understood (use Stage 1 or Stage 2)")
-        acknowledged = day(row, "acknowledged", problems)
-        responded = day(row, "responded", problems)
-        extension = cell(row, "extension_agreed")
+            problems.append({"column": cols.category, "value": "", "reason": "no category"})
+        placed = received is not None and bool(category)
+        stage, kind = None, _kind_of(category)
+        if "stage" in present:
+            try:
+                stage, kind = _stage_and_kind(category, raw(row, "stage"))
+            except ValueProblem as exc:
+                problems.append({"column": present["stage"], "value": str(exc.value), "reason": str(exc)})
+                placed = False
+        elif category:
+            stage, kind = _stage_and_kind(category, None)
+        acknowledged = read("acknowledged", date_value) if "acknowledged" in present else None
+        responded = read("responded", date_value) if "responded" in present else None
+        extension = cell(row, "extension_agreed") if "extension_agreed" in present else ""
         extended_to = None
         if extension.lower() not in YES | NO:
-            parsed = parse_date(extension)
-            if parsed is None:
-                problems.append(f"extension agreed {extension!r} not understood (a date, or yes/no)")
-            else:
-                extended_to = parsed.date()
-        outcome_text = cell(row, "outcome")
+            try:
+                extended_to = date_value(raw(row, "extension_agreed"))
+            except ValueProblem:
+                problems.append(
+                    {
+                        "column": present["extension_agreed"],
+                        "value": extension,
+                        "reason": f"extension agreed {extension!r} not understood (accepted: a date, or yes/no)",
+                    }
+                )
+        outcome_text = cell(row, "outcome") if "outcome" in present else ""
         outcome = OUTCOME_SPELLINGS.get(" ".join(outcome_text.lower().replace("-", " ").split()))
         if outcome_text and outcome is None:
-            problems.append(f"outcome {outcome_text!r} not understood (upheld, partly upheld or not upheld)")
+            problems.append(
+                {
+                    "column": present["outcome"],
+                    "value": outcome_text,
+                    "reason": f"outcome {outcome_text!r} not understood (accepted: upheld, partly upheld or not upheld)",
+                }
+            )
         if problems:
-            inputs.bad_rows.append({"row": number, "reference": reference, "reason": "; ".join(problems)})
-            if received_dt is None or not category or (stage_text and stage is None and stage_text.lower() not in NO_STAGE):
+            inputs.bad_rows.append(
+                {
+                    "row": number,
+                    "reference": reference,
+                    "column": "; ".join(str(p["column"]) for p in problems),
+                    "value": "; ".join(str(p["value"]) for p in problems),
+                    "reason": "; ".join(str(p["reason"]) for p in problems),
+                }
+            )
+            if not placed:
                 continue  # cannot be placed; the other problems only lose that one field
-        received = received_dt.date()  # type: ignore[union-attr]
+        assert received is not None
         themes = tuple(dict.fromkeys(theme_key(t) for t in _split(cell(row, "themes"))))
-        kind = _kind_of(category)
         area = cell(row, "service_area")
+        if stage is not None and reference and (reference, stage) in seen:
+            seen[(reference, stage)].reopenings += 1  # reopened: the same complaint, counted once
+            continue
         if lo <= received <= hi:
             p = _index(periods, received)
             inputs.kind_counts[(p, kind)] += 1  # type: ignore[index]
+            inputs.kind_areas[(kind, area)] += 1
+            for theme in themes:
+                inputs.kind_themes[(kind, theme)] += 1
             if kind in INFORMAL_STAGES:  # a ghost stage by its recorded name (Code 5.2, 5.3)
                 inputs.flag_counts[("ghost_stage", "recorded_informal_stage", area)] += 1
                 inputs.flagged_contacts["ghost_stage"] += 1
@@ -458,20 +524,21 @@ def from_register(path: Path, register_map: RegisterMap, periods: list[Period]) 
                     if len(text) >= 40:
                         inputs.excerpts.setdefault(theme, []).append(text)
         if stage is not None:
-            inputs.complaints.append(
-                ComplaintStage(
-                    reference,
-                    stage,
-                    received,
-                    acknowledged,
-                    responded,
-                    extended_to,
-                    extension.lower() in YES or extended_to is not None,
-                    outcome,
-                    area,
-                    themes,
-                )
+            record = ComplaintStage(
+                reference,
+                stage,
+                received,
+                acknowledged,
+                responded,
+                extended_to,
+                extension.lower() in YES or extended_to is not None,
+                outcome,
+                area,
+                themes,
             )
+            inputs.complaints.append(record)
+            if reference:
+                seen[(reference, stage)] = record
     for pool in inputs.excerpts.values():
         pool.reverse()  # newest last in the file -> first
     return inputs

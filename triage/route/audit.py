@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import html
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from triage.classify.data import TextInput
-from triage.classify.model import TriageModel
+from triage.classify.model import Prediction, TriageModel
 from triage.errors import ColumnError
-from triage.ingest.survey import parse_date, read_rows
+from triage.ingest.register import ValueProblem, date_value, read_register
 from triage.pipeline import load_toml
-from triage.route.flags import message_flags, normalise_category
+from triage.route.audit_rules import dissatisfaction_cues, neighbour_dispute, new_text
+from triage.route.flags import make_flag, message_flags, normalise_category
 from triage.sheets import write_csv_rows
 
 
@@ -66,6 +68,9 @@ class Entry:
     complaint_score: float
     dissatisfied_score: float
     flags: list[dict[str, Any]]
+    # A formal-stage row whose text mentions an earlier informal complaint / stage 0: evidence of
+    # a ghost stage before this row, not a ghost stage of it.
+    earlier_ghost: list[str] = field(default_factory=list)
 
     @property
     def ghost(self) -> bool:
@@ -81,6 +86,10 @@ class AuditResult:
     @property
     def flagged(self) -> list[Entry]:
         return [e for e in self.entries if e.ghost]
+
+    @property
+    def earlier(self) -> list[Entry]:
+        return [e for e in self.entries if e.earlier_ghost]
 
     def counts(self, key: str) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -102,6 +111,10 @@ class AuditResult:
                 for f in e.flags
                 if f["type"] == "ghost_stage"
             ],
+            "earlier_ghost_stages": [
+                {"row": e.row, "reference": e.reference, "recorded_as": e.recorded_as, "evidence": e.earlier_ghost}
+                for e in self.earlier
+            ],
             "by_recorded_category": self.counts("category"),
             "by_service_area": self.counts("service_area"),
             "bad_rows": self.bad_rows,
@@ -110,7 +123,7 @@ class AuditResult:
 
 def audit(path: Path, register_map: RegisterMap, model: TriageModel) -> AuditResult:
     cols = register_map.columns
-    header, rows = read_rows(path)
+    header, rows = read_register(path, [cols.reference, cols.received, cols.category, cols.text])
     roles = [("reference", cols.reference), ("received", cols.received), ("category", cols.category), ("text", cols.text)]
     if cols.service_area:
         roles.append(("service_area", cols.service_area))
@@ -122,23 +135,27 @@ def audit(path: Path, register_map: RegisterMap, model: TriageModel) -> AuditRes
     for number, row in rows:
         reference = str(row.get(cols.reference) or "").strip()
         text = str(row.get(cols.text) or "").strip()
-        received = parse_date(row.get(cols.received))
-        problems = [p for p, bad in (("no text", not text), ("no date or a date not understood", received is None)) if bad]
+        received = _received(row.get(cols.received))
+        problems = [
+            p for p, bad in (("no text", not text), (f"column {cols.received!r}: {received}", isinstance(received, str))) if bad
+        ]
         if problems:
             result.bad_rows.append({"row": number, "reference": reference, "reason": " and ".join(problems)})
             continue
         pending.append((number, row))
-    predictions = model.predict([TextInput(str(n), "", str(r.get(cols.text)).strip(), "") for n, r in pending])
-    for (number, row), p in zip(pending, predictions, strict=True):
+    texts = [new_text(str(r.get(cols.text)).strip()) for _, r in pending]
+    predictions = model.predict([TextInput(str(n), "", t, "") for (n, _), t in zip(pending, texts, strict=True)])
+    for (number, row), text, p in zip(pending, texts, predictions, strict=True):
         recorded = str(row.get(cols.category) or "").strip()
         category, formal = normalise_category(recorded)
-        received = parse_date(row.get(cols.received))
-        flags = [f.as_dict() for f in message_flags(p, "email", recorded_as=recorded)]
+        received = _received(row.get(cols.received))
+        assert isinstance(received, date)
+        flags, earlier = _flags(p, recorded, category, formal, text)
         result.entries.append(
             Entry(
                 row=number,
                 reference=str(row.get(cols.reference) or "").strip(),
-                received=received.date().isoformat() if received else "",
+                received=received.isoformat(),
                 category=category,
                 recorded_as=recorded,
                 formal=formal,
@@ -147,9 +164,45 @@ def audit(path: Path, register_map: RegisterMap, model: TriageModel) -> AuditRes
                 complaint_score=p.kind_scores["complaint"],
                 dissatisfied_score=p.dissatisfied_score,
                 flags=flags,
+                earlier_ghost=earlier,
             )
         )
     return result
+
+
+NEUTRAL_MP_SCORE = 0.5  # an MP enquiry the model calls dissatisfied below this, with no cue in the text, is neutral
+
+
+def _flags(p: Prediction, recorded: str, category: str, formal: bool | None, text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """The row's flags (as dicts) and, for a formal-stage row, the evidence of an earlier ghost
+    stage. The classifier's flags (``message_flags``) corrected by ``audit_rules``."""
+    flags = message_flags(p, "email", recorded_as=recorded)
+    if formal is True:
+        earlier = [e for f in flags if f.rule == "informal_stage_language" for e in f.evidence]
+        # Recorded at a formal stage: never a ghost stage itself (its other flags, such as hazards, stay).
+        return [f.as_dict() for f in flags if f.type != "ghost_stage"], earlier
+    if formal is False:
+        cues = dissatisfaction_cues(text)
+        rules = {f.rule for f in flags}
+        if neighbour_dispute(text):
+            flags = [f for f in flags if f.rule not in ("recorded_outside_process", "dissatisfied_mp_enquiry")]
+        elif category == "mp_enquiry":
+            if "dissatisfied_mp_enquiry" in rules and not cues and p.dissatisfied_score < NEUTRAL_MP_SCORE:
+                flags = [f for f in flags if f.rule != "dissatisfied_mp_enquiry"]
+            elif "dissatisfied_mp_enquiry" not in rules and cues:
+                flags.append(make_flag("dissatisfied_mp_enquiry", [f"recorded as {recorded!r}", *cues]))
+        elif "recorded_outside_process" not in rules and cues:
+            flags.append(make_flag("recorded_outside_process", [f"recorded as {recorded!r}; reads as dissatisfied", *cues]))
+    return [f.as_dict() for f in flags], []
+
+
+def _received(value: object) -> date | str:
+    """The received date, or what is wrong with it (a row/column/value problem)."""
+    try:
+        day = date_value(value)
+    except ValueProblem as exc:
+        return str(exc)
+    return day if day is not None else "no received date"
 
 
 def write_csv(result: AuditResult, path: Path) -> None:
@@ -206,6 +259,10 @@ def write_html(result: AuditResult, path: Path) -> None:
         f"<td>{esc(' | '.join(str(x) for f in e.flags if f['type'] == 'ghost_stage' for x in f['evidence']))}</td></tr>"
         for e in result.flagged
     )
+    earlier = "".join(
+        f"<tr><td>{e.row}</td><td>{esc(e.reference)}</td><td>{esc(e.recorded_as)}</td><td>{esc(' | '.join(e.earlier_ghost))}</td></tr>"
+        for e in result.earlier
+    )
     bad = "".join(
         f"<li>row {b['row']} ({esc(b['reference'] or 'no reference')}): {esc(b['reason'])}</li>" for b in result.bad_rows
     )
@@ -223,6 +280,11 @@ language. A flag is a reason to look, not a verdict.</p>
 <h2>Flagged contacts</h2>
 <table><thead><tr><th scope="col">reference</th><th scope="col">received</th><th scope="col">recorded as</th>
 <th scope="col">service area</th><th scope="col">rule</th><th scope="col">evidence</th></tr></thead><tbody>{flagged}</tbody></table>
+<h2>Evidence of earlier ghost stages</h2>
+<p>Rows recorded at a formal stage whose text mentions an earlier informal complaint or stage 0: the earlier handling
+was a ghost stage; this row is not.</p>
+<table><thead><tr><th scope="col">row</th><th scope="col">reference</th><th scope="col">recorded as</th>
+<th scope="col">evidence</th></tr></thead><tbody>{earlier}</tbody></table>
 <h2>Rows that could not be read</h2><ul>{bad or "<li>none</li>"}</ul>
 </main></body></html>
 """

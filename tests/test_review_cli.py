@@ -72,7 +72,8 @@ def test_export_reviews_is_redacted_training_data_and_train_uses_it(tmp_path: Pa
     code, _, err = invoke("train", "--config", str(config), "--with-reviews", "--json")
     assert code == 0, err
     meta = json.loads((tmp_path / "models" / "tiny" / "model.json").read_text())
-    assert meta["training_data"]["reviews"]["examples"] == 4 and meta["training_data"]["reviews"]["files"] == ["reviews.jsonl"]
+    reviews = meta["training_data"]["reviews"]
+    assert reviews["examples"] + reviews["held_back"] == 4 and reviews["files"] == ["reviews.jsonl"]
     assert "staff-reviewed messages" in (tmp_path / "models" / "tiny" / "MODEL.md").read_text()
     assert meta["metrics"]["dev"]["examples"] == sum(len(read_examples(p)) for p in (data / "dev").glob("*.jsonl"))
 

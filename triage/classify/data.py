@@ -36,6 +36,7 @@ class Example:
     themes: list[str]
     tags: list[str] = field(default_factory=list)
     source: str = ""
+    weight: float = 1.0  # how much the example counts in training (staff reviews count more: ModelConfig.review_weight)
 
 
 def input_from_record(record: dict[str, Any], line: str = "") -> TextInput:

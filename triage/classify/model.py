@@ -45,6 +45,7 @@ class ModelConfig:
     theme_threshold_max: float = 0.6
     auto_accept: float = 0.90
     review_below: float = 0.60
+    review_weight: float = 5.0  # a staff-reviewed message counts as this many invented ones (`train --with-reviews`)
 
 
 @dataclass
@@ -139,6 +140,7 @@ class TriageModel:
         y_kind = np.array([KINDS.index(e.kind) for e in examples])
         y_dis = np.array([int(e.dissatisfied) for e in examples])
         y_themes = np.array([[int(t in e.themes) for t in THEMES] for e in examples])
+        w = np.array([e.weight for e in examples], dtype=np.float64)
         folds = list(StratifiedKFold(cfg.folds, shuffle=True, random_state=cfg.seed).split(x_main, y_kind))
 
         def head(c: float) -> LogisticRegression:
@@ -149,16 +151,16 @@ class TriageModel:
         oof_dis = np.zeros(len(examples))
         oof_themes = np.zeros((len(examples), len(THEMES)))
         for train_idx, test_idx in folds:
-            oof_kind[test_idx] = head(cfg.c_kind).fit(x_main[train_idx], y_kind[train_idx]).decision_function(x_main[test_idx])
+            oof_kind[test_idx] = head(cfg.c_kind).fit(x_main[train_idx], y_kind[train_idx], sample_weight=w[train_idx]).decision_function(x_main[test_idx])
             oof_dis[test_idx] = (
-                head(cfg.c_dissatisfied).fit(x_main[train_idx], y_dis[train_idx]).decision_function(x_main[test_idx])
+                head(cfg.c_dissatisfied).fit(x_main[train_idx], y_dis[train_idx], sample_weight=w[train_idx]).decision_function(x_main[test_idx])
             )
             for k in range(len(THEMES)):
                 y = y_themes[train_idx, k]
                 if y.min() == y.max():
                     oof_themes[test_idx, k] = -10.0
                     continue
-                model = head(cfg.c_themes).fit(x_theme[train_idx], y)
+                model = head(cfg.c_themes).fit(x_theme[train_idx], y, sample_weight=w[train_idx])
                 oof_themes[test_idx, k] = model.decision_function(x_theme[test_idx])
 
         self.temperature = _fit_temperature(oof_kind, y_kind)
@@ -174,8 +176,8 @@ class TriageModel:
         ]
 
         # Final heads on all the training data, stacked for one-pass prediction.
-        kind_model = head(cfg.c_kind).fit(x_main, y_kind)
-        dis_model = head(cfg.c_dissatisfied).fit(x_main, y_dis)
+        kind_model = head(cfg.c_kind).fit(x_main, y_kind, sample_weight=w)
+        dis_model = head(cfg.c_dissatisfied).fit(x_main, y_dis, sample_weight=w)
         self.w_main = np.asfortranarray(np.vstack([kind_model.coef_, dis_model.coef_]).T.astype(np.float32))
         self.b_main = np.concatenate([kind_model.intercept_, dis_model.intercept_]).astype(np.float32)
         w_t, b_t = [], []
@@ -185,7 +187,7 @@ class TriageModel:
                 w_t.append(np.zeros(x_theme.shape[1], dtype=np.float32))
                 b_t.append(-10.0)
                 continue
-            m = head(cfg.c_themes).fit(x_theme, y)
+            m = head(cfg.c_themes).fit(x_theme, y, sample_weight=w)
             w_t.append(m.coef_[0].astype(np.float32))
             b_t.append(float(m.intercept_[0]))
         self.w_themes = np.asfortranarray(np.vstack(w_t).T)

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from triage.classify import artefact
-from triage.classify.data import data_hash, load_split, read_examples, split_files
+from triage.classify.data import data_hash, load_split, split_files
 from triage.classify.evaluate import evaluate
 from triage.classify.model import ModelConfig, TriageModel
 from triage.errors import ConfigError, InputError
@@ -74,19 +74,29 @@ def review_files(root: Path) -> list[Path]:
     return files
 
 
-def train(config: TrainConfig, with_reviews: bool = False) -> tuple[Path, dict[str, Any]]:
+def train(config: TrainConfig, with_reviews: bool = False, challenger: bool = False) -> tuple[Path, dict[str, Any]]:
     """Fit on the train split (plus exported staff reviews when asked: training only, never
-    evaluation) and report on the dev split."""
+    evaluation) and report on the dev split.
+
+    Staff reviews count ``review_weight`` times as much as an invented example, and a fixed
+    quarter of them (by id) is held back to judge the new model against the live one. With
+    ``challenger`` the model is written as a new version beside the live one (see
+    triage.classify.registry), not over it."""
+    from triage.classify import registry
+
     root = config.path(config.data.root)
     params = config.model_params()
     extra = review_files(root) if with_reviews else []  # before the slow part: fail fast
     train_set = load_split(root, "train")
-    reviewed = [e for path in extra for e in read_examples(path)]
+    reviewed, held_back = registry.split_reviews(extra)
+    for example in reviewed:
+        example.weight = params.review_weight
     train_set = sorted(train_set + reviewed, key=lambda e: e.input.id)
     dev_set = load_split(root, "dev")
     model = TriageModel(params).fit(train_set)
     dev_metrics = evaluate(dev_set, model.predict([e.input for e in dev_set]))
-    folder = config.path(config.model.output) / config.model.name
+    live = config.path(config.model.output) / config.model.name
+    folder = registry.staging_folder(live) if challenger else live
     files = split_files(root, "train")
     sidecar = {
         "training_data": {
@@ -98,6 +108,8 @@ def train(config: TrainConfig, with_reviews: bool = False) -> tuple[Path, dict[s
                 "files": [f.name for f in extra],
                 "sha256": data_hash(extra),
                 "examples": len(reviewed),
+                "held_back": len(held_back),
+                "weight": params.review_weight,
             }
             if with_reviews
             else None,
@@ -108,6 +120,8 @@ def train(config: TrainConfig, with_reviews: bool = False) -> tuple[Path, dict[s
     }
     meta = artefact.save(model, folder, sidecar)
     (folder / "MODEL.md").write_text(model_card(meta), encoding="utf-8")
+    if challenger:
+        folder = registry.store_challenger(folder, live).folder
     return folder, dev_metrics
 
 
@@ -120,7 +134,8 @@ def model_card(meta: dict[str, Any]) -> str:
     reviews = meta["training_data"].get("reviews")
     reviewed = (
         f"\n\nPlus {reviews['examples']} staff-reviewed messages exported by `triage export-reviews` "
-        f"(`training_data/reviews/`, personal data redacted; SHA-256 `{reviews['sha256'][:16]}...`), in training only."
+        f"(`training_data/reviews/`, personal data redacted; SHA-256 `{reviews['sha256'][:16]}...`), in training only, "
+        f"each counting {reviews.get('weight', 1)} times; {reviews.get('held_back', 0)} more were held back to compare models."
         if reviews
         else ""
     )

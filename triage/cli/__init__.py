@@ -3,7 +3,7 @@ turns triage's errors into a clear message and a non-zero exit code.
 
 The root group lives here; each module beside it holds the commands of one pipeline stage and
 is registered below: ingest (ingest, run, watch), quarantine, classifier (train, evaluate,
-classify), routing (deadlines, audit, queue), cases (case), learning (learning), commitments
+classify), model (model versions), routing (deadlines, audit, queue), cases (case), learning (learning), commitments
 (commitment), report, review (serve, user, export-reviews), store (store copy), operations (purge,
 backup, restore, health). Shared options and the error
 wrapper are in common.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import click
 
 from triage import __version__
-from triage.cli import cases, classifier, commitments, ingest, learning, operations, quarantine, report, review, routing, store
+from triage.cli import cases, classifier, commitments, ingest, learning, model, operations, quarantine, report, review, routing, store
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -45,6 +45,7 @@ for _command in (
     classifier.train,
     classifier.evaluate,
     classifier.classify,
+    model.model,
     routing.deadlines,
     routing.audit,
     routing.queue,

@@ -25,9 +25,14 @@ from triage.errors import TriageError
     is_flag=True,
     help="Add staff reviews exported by `triage export-reviews` (<data root>/reviews/*.jsonl) to the training split.",
 )
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Write over the live model instead of adding a challenger beside it (for building the shipped model).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the dev metrics as JSON.")
 @friendly_errors
-def train(config_file: Path, with_reviews: bool, as_json: bool) -> None:
+def train(config_file: Path, with_reviews: bool, replace: bool, as_json: bool) -> None:
     """Train the classifier on training_data/train and report it on training_data/dev.
 
     Deterministic: the same data and config give the same model and metrics. Writes
@@ -35,22 +40,37 @@ def train(config_file: Path, with_reviews: bool, as_json: bool) -> None:
     metrics) and the model card MODEL.md.
 
     With --with-reviews, staff decisions exported by `triage export-reviews` are added to the
-    training split (never to dev or test).
+    training split (never to dev or test), each counting as several invented examples
+    ([params] review_weight); a quarter of them, chosen by id, is held back to judge the result.
+
+    When a live model already exists, the new one is a challenger: it is kept as a new version
+    beside the live one, and `triage model compare` / `triage model promote` decide whether it
+    replaces it. --replace writes over the live model directly.
 
     Example:
 
-        triage train --config pipelines/train.toml --with-reviews
+        triage train --with-reviews && triage model compare
     """
     from triage.classify.evaluate import format_report
     from triage.classify.train import load_config
     from triage.classify.train import train as run_training
 
-    folder, metrics = run_training(load_config(config_file), with_reviews=with_reviews)
+    config = load_config(config_file)
+    live = config.path(config.model.output) / config.model.name
+    challenger = (live / "model.json").exists() and not replace
+    folder, metrics = run_training(config, with_reviews=with_reviews, challenger=challenger)
     if as_json:
         click.echo(json.dumps(metrics))
     else:
         click.echo(format_report(metrics, "dev"))
-        click.echo(f"\nModel written to {folder}")
+        if challenger:
+            click.echo(
+                f"\nChallenger written to {folder} (the live model {live} is unchanged).\n"
+                f"Compare it: triage model compare {folder.name} --config {config_file}\n"
+                f"Promote it if no worse: triage model promote {folder.name} --config {config_file}"
+            )
+        else:
+            click.echo(f"\nModel written to {folder}")
 
 
 @click.command()

@@ -14,7 +14,20 @@ from __future__ import annotations
 import click
 
 from triage import __version__
-from triage.cli import cases, classifier, commitments, ingest, learning, model, operations, quarantine, report, review, routing, store
+from triage.cli import (
+    cases,
+    classifier,
+    commitments,
+    ingest,
+    learning,
+    model,
+    operations,
+    quarantine,
+    report,
+    review,
+    routing,
+    store,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

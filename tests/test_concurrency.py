@@ -117,7 +117,7 @@ def test_run_with_workers_makes_the_store_one_process_makes(
     assert store_facts(url) == alone
 
 
-def imap_pipeline(tmp_path: Path, server: Dovecot, user: User, store: str, drafts: bool = True) -> Path:
+def imap_pipeline(tmp_path: Path, server: Dovecot, user: User, store: str, drafts: bool = True, poll: int = 5) -> Path:
     path = tmp_path / "mailbox.toml"
     path.write_text(
         f"""
@@ -135,7 +135,7 @@ username = "{user.name}"
 password_env = "{PW_ENV}"
 folders = ["INBOX"]
 batch_size = 10
-poll_seconds = 5
+poll_seconds = {poll}
 backoff_seconds = 0.1
 backoff_max_seconds = 0.5
 
@@ -187,4 +187,81 @@ def test_concurrent_watchers_on_one_mailbox_store_and_act_exactly_once(
         admin.select_folder(name, readonly=True)
         written += len(admin.search(["ALL"]))
     assert written == sum(s["drafts"] for s in summaries) == complaints
+    admin.logout()
+
+
+def test_a_folder_lease_has_one_holder_until_released_or_expired(store: Store) -> None:
+    """On both backends: a second watcher is refused while the lease is live, takes over once
+    it expires, and the first then fails its fencing check (its batch would be rolled back)."""
+    from datetime import timedelta
+
+    from triage.ingest.imap import lease
+
+    live, gone = timedelta(minutes=5), timedelta(seconds=-1)
+    assert lease.take(store, "box", "INBOX", "a", live)
+    assert not lease.take(store, "box", "INBOX", "b", live)
+    assert lease.take(store, "box", "INBOX", "a", live)  # renewing
+    assert lease.take(store, "box", "Other", "b", live)  # another folder is free
+    lease.release(store, "box", "INBOX", "a")
+    assert lease.take(store, "box", "INBOX", "b", gone)  # released: b takes it (and lets it lapse at once)
+    assert lease.take(store, "box", "INBOX", "a", live)  # expired: a takes it back
+    with store.transaction() as conn:
+        assert not lease.hold(conn, "box", "INBOX", "b", live)
+    assert lease.holder_of(store, "box", "INBOX") == "a"
+
+
+def wait_for(condition: object, seconds: float = 240) -> None:  # generous: a loaded machine starts slowly
+    import time
+
+    until = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < until, "timed out"
+        time.sleep(0.2)
+
+
+def test_a_standby_watcher_takes_over_when_the_reader_stops(tmp_path: Path, dovecot: Dovecot, user: User, pg_url: str) -> None:
+    """Two ``triage watch`` on one mailbox for availability: one reads, the other stands by;
+    when the reader is stopped (SIGTERM), the standby reads the mail that comes next."""
+    import signal
+    import threading
+
+    admin = dovecot.client(user)
+    for i in range(10):
+        admin.append("INBOX", make_email(subject=f"Boiler {i}", message_id=f"<standby-{i}@example.com>"))
+    path = imap_pipeline(tmp_path, dovecot, user, pg_url, drafts=False, poll=2)
+    env = {PW_ENV: user.password}
+
+    def stored() -> int:
+        with Store(pg_url) as store:
+            return store.count("messages")
+
+    reader = start(["watch", str(path), "--json"], env)
+    standby: subprocess.Popen[str] | None = None
+    try:
+        wait_for(lambda: stored() == 10)
+        standby = start(["watch", str(path), "--json"], env)
+        log: list[str] = []
+        reading = threading.Thread(target=lambda: log.extend(iter(standby.stderr.readline, "")), daemon=True)  # type: ignore[union-attr]
+        reading.start()
+        wait_for(lambda: any("standing by" in line for line in log))
+        reader.send_signal(signal.SIGTERM)
+        (first,) = finish_all([reader])
+        admin.append("INBOX", make_email(subject="Boiler again", message_id="<standby-late@example.com>"))
+        wait_for(lambda: stored() == 11)
+        standby.send_signal(signal.SIGTERM)
+        assert standby.wait(120) == 0, "".join(log)
+        reading.join(10)
+        second = json.loads(standby.stdout.read().strip().splitlines()[-1])  # type: ignore[union-attr]
+    finally:  # a failed wait must not leave watchers running into the next test
+        for proc in (reader, standby):
+            if proc is not None:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+                for pipe in (proc.stdout, proc.stderr):
+                    if pipe is not None:
+                        pipe.close()
+    assert (first["stored"], second["stored"]) == (10, 1)
+    facts = store_facts(pg_url)
+    assert facts["classified"] == 11 and facts["max_classifications_per_message"] == 1
     admin.logout()

@@ -129,8 +129,8 @@ def test_migration_0006_backfills_kind_confidence(tmp_path: Path, review_sample:
             conn.exec_driver_sql("DROP INDEX ix_classifications_kind_confidence")
             conn.exec_driver_sql("DROP INDEX ix_classifications_message_pk_id")
             conn.exec_driver_sql("ALTER TABLE classifications DROP COLUMN kind_confidence")
-            # Back to 0005: drop what 0006 and the later migrations (0007, learning) created.
-            for table in ("commitments", "learning_outcome_cases", "learning_outcomes", "purges"):
+            # Back to 0005: drop what 0006 and the later migrations created (0007 learning, 0008 IMAP leases, 0009 purges).
+            for table in ("imap_leases", "commitments", "learning_outcome_cases", "learning_outcomes", "purges"):
                 conn.exec_driver_sql(f"DROP TABLE {table}")
             for table in ("messages", "cases"):  # 0009 (retention)
                 conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN purged_at")

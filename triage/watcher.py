@@ -128,14 +128,18 @@ def sync_source(source: ImapSource, opts: Options) -> SyncResult:
 def _session(client: IMAPClient, source: ImapSource, opts: Options, result: SyncResult, backoff: Backoff) -> None:
     delimiter = _delimiter(client)
     while True:
+        read = 0
         for folder in source.folders:
             if opts.stop.is_set():
                 return
-            _sync_folder(client, source, folder, delimiter, opts, result)
+            read += _sync_folder(client, source, folder, delimiter, opts, result)
             backoff.reset()
         if opts.once or opts.stop.is_set():
             return
-        _wait_for_mail(client, source, opts)
+        if read:
+            _wait_for_mail(client, source, opts)
+        else:  # standing by: another watcher reads every folder; look again at the next poll
+            opts.stop.wait(source.poll_seconds)
 
 
 def _delimiter(client: IMAPClient) -> str:
@@ -153,12 +157,12 @@ def _last_uid(store: Store, mailbox: str, folder: str, dry_run: bool) -> checkpo
         raise
 
 
-def _sync_folder(client: IMAPClient, source: ImapSource, folder: str, delimiter: str, opts: Options, result: SyncResult) -> None:
+def _sync_folder(client: IMAPClient, source: ImapSource, folder: str, delimiter: str, opts: Options, result: SyncResult) -> bool:
     """Read one folder while holding its lease; another watcher holding it means stand by
-    (``--once``: wait for it, then read what is left)."""
+    (``--once``: wait for it, then read what is left). False when this watcher stood by."""
     if opts.dry_run:
         _read_folder(client, source, folder, delimiter, opts, result)
-        return
+        return True
     mailbox, ttl = source.mailbox, lease.ttl_for(source.poll_seconds)
     while not lease.take(opts.store, mailbox, folder, opts.holder, ttl):
         if not opts.once:
@@ -168,17 +172,18 @@ def _sync_folder(client: IMAPClient, source: ImapSource, folder: str, delimiter:
                 folder,
                 lease.holder_of(opts.store, mailbox, folder),
             )
-            return
+            return False
         if opts.stop.wait(0.5):
-            return
+            return False
     try:
         _read_folder(client, source, folder, delimiter, opts, result)
     except lease.LeaseLost:
         log.warning("%s/%s: another watcher took over this folder (this one was too slow to renew); standing by", mailbox, folder)
-        return
+        return False
     finally:
         if opts.once or opts.stop.is_set():
             lease.release(opts.store, mailbox, folder, opts.holder)
+    return True
 
 
 def _read_folder(client: IMAPClient, source: ImapSource, folder: str, delimiter: str, opts: Options, result: SyncResult) -> None:

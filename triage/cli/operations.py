@@ -60,6 +60,7 @@ def purge(before: datetime | None, dry_run: bool, by: str, as_json: bool, store:
 
     Example:
 
+    \b
         triage purge --before 2020-12-01 --dry-run --store triage.db
         triage purge --pipeline pipelines/mailbox.toml --by "J Okafor"
     """
@@ -142,6 +143,7 @@ def health(pipeline_arg: Path | None, store: str | None, model: Path | None, as_
 
     Example:
 
+    \b
         triage health pipelines/mailbox.toml
         triage health --store postgresql://triage@db/triage --model models/default --json
     """

@@ -158,6 +158,7 @@ def user_unthrottle(name: str | None, address: str | None, store: str) -> None:
 
     Example:
 
+    \b
         triage user unthrottle sam --store triage.db
         triage user unthrottle --address 203.0.113.7 --store triage.db
     """

@@ -17,6 +17,7 @@ from email.message import Message as MimeMessage
 
 from triage.ingest import automail
 from triage.ingest.html_text import html_to_text
+from triage.ingest.mime_parse import message_from_bytes
 from triage.ingest.replies import split_body
 from triage.message import Attachment, Message, Quarantined, Source
 
@@ -213,7 +214,7 @@ def parse_email(raw: bytes, source: Source, channel: str = "email") -> Message |
             raw,
         )
     try:
-        msg = email.message_from_bytes(raw[start:] if start else raw)
+        msg = message_from_bytes(raw[start:] if start else raw)
         return _to_message(msg, raw, source, channel)
     except Exception as exc:  # the last line of defence: keep the bytes and the reason
         return Quarantined(source, f"could not be parsed as email ({exc.__class__.__name__}: {exc})", raw)

@@ -13,9 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailparser_reply import EmailReplyParser
+from mailparser_reply.parser import EmailMessage
 
-_PARSER = EmailReplyParser(languages=["en"])
+
+class _Replies(EmailMessage):
+    """mail-parser-reply's splitter without its signature and disclaimer search: we keep only each
+    reply's content (which does not depend on them) and find signatures ourselves, so the search
+    was a tenth of parsing time spent on a result thrown away."""
+
+    def _process_signatures_disclaimers(self, text: str) -> tuple[list[str], str]:
+        return [], ""
+
 
 _SIGN_OFF = re.compile(
     r"^\s*(kind(est)? regards|warm(est)? regards|best regards|regards|many thanks|thanks( again| very much)?|"
@@ -77,7 +85,7 @@ def split_body(text: str) -> BodyParts:
     # for residents' mail ("Thanks, all sorted now." is a message, not a sign-off), so the first
     # reply is kept whole and our own rules below find the signature.
     try:
-        replies = _PARSER.read(head).replies if head.strip() else []
+        replies = _Replies(text=head, languages=["en"]).read().replies if head.strip() else []
     except Exception:  # a reply parser failure must never lose the body
         replies = []
     if replies:

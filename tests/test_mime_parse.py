@@ -43,3 +43,16 @@ def test_corpus_parses_as_the_standard_library_parses(corpus: Path) -> None:
         assert got.as_bytes() == expected.as_bytes(), path
         assert [type(d) for p in got.walk() for d in p.defects] == [type(d) for p in expected.walk() for d in p.defects], path
         assert [p.get_payload(decode=True) for p in got.walk()] == [p.get_payload(decode=True) for p in expected.walk()], path
+
+
+def test_plain_addresses_read_as_getaddresses_reads_them() -> None:
+    from email.utils import getaddresses
+
+    from triage.ingest.email_parse import _addresses
+
+    rng = random.Random(3)
+    pieces = ["Jo", " ", "Smith", "<", ">", "a", ".", "..", "@", "b.org", "x-y", "_", "'", '"', ",", "(c)", "9", "+", "é"]
+    values = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 9))) for _ in range(5000)]
+    values += ["Jo Smith <jo@b.org>", "jo@b.org", "Jo <jo.smith@mail.b.org>", "A B C <a_b+c@d-e.co.uk>", "jo@b", "jo..x@b.org"]
+    for value in values:
+        assert _addresses(value) == [(n, a) for n, a in getaddresses([value]) if a or n], repr(value)

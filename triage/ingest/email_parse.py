@@ -42,6 +42,10 @@ _HEADER_LINE = re.compile(rb"^[!-9;-~]+:", re.MULTILINE)
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _RECEIVED_DATE = re.compile(r";\s*([^;]+)$")
+# One plain address, bare or after a name of plain words: what most mail has in From, To and Cc,
+# and what email.utils.getaddresses (a character-by-character parser) reads the same way.
+_PLAIN_ADDR = r"[A-Za-z0-9_%+=-]+(?:\.[A-Za-z0-9_%+=-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_ONE_ADDRESS = re.compile(rf"(?:([A-Za-z0-9]+(?: [A-Za-z0-9]+)*) <({_PLAIN_ADDR})>|({_PLAIN_ADDR}))")
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
@@ -118,6 +122,8 @@ def _received_time(msg: MimeMessage) -> datetime | None:
 def _addresses(value: str) -> list[tuple[str, str]]:
     if not value:
         return []
+    if plain := _ONE_ADDRESS.fullmatch(value):
+        return [(plain.group(1), plain.group(2))] if plain.group(2) else [("", plain.group(3))]
     try:
         return [(n, a) for n, a in email.utils.getaddresses([value]) if a or n]
     except Exception:

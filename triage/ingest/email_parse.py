@@ -71,7 +71,7 @@ def decode_header(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):  # 8-bit bytes kept as surrogates by compat32
+    if not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text):  # 8-bit bytes kept as surrogates by compat32
         text = decode_bytes(text.encode("ascii", "surrogateescape"), "utf-8")
     if "=?" in text and _ENCODED_WORD.search(text):
         try:
@@ -108,15 +108,16 @@ def _parse_date(value: str) -> datetime | None:
     return dt.astimezone(UTC)
 
 
-def _received_time(msg: MimeMessage) -> datetime | None:
-    """When the landlord's server received it (top Received header), else the Date header."""
+def _received_time(msg: MimeMessage, date_header: str) -> datetime | None:
+    """When the landlord's server received it (top Received header), else the Date header
+    (``date_header``, decoded)."""
     for key, value in msg._headers:
         if key.lower() == "received":
             match = _RECEIVED_DATE.search(" ".join(str(value).split()))
             if match and (dt := _parse_date(match.group(1))):
                 return dt
             break
-    return _parse_date(decode_header(_raw_header(msg, "date")))
+    return _parse_date(date_header)
 
 
 def _addresses(value: str) -> list[tuple[str, str]]:
@@ -226,22 +227,35 @@ def parse_email(raw: bytes, source: Source, channel: str = "email") -> Message |
         return Quarantined(source, f"could not be parsed as email ({exc.__class__.__name__}: {exc})", raw)
 
 
+class _Headers:
+    """A message's headers by name, each decoded once: the first value of each, as
+    :func:`_raw_header` reads it."""
+
+    def __init__(self, msg: MimeMessage) -> None:
+        self._raw: dict[str, str] = {}
+        for key, value in msg._headers:
+            self._raw.setdefault(key.lower(), value if isinstance(value, str) else str(value))
+        self._decoded: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        if (text := self._decoded.get(name)) is None:
+            text = self._decoded[name] = decode_header(self._raw.get(name, ""))
+        return text
+
+
 def _to_message(msg: MimeMessage, raw: bytes, source: Source, channel: str) -> Message:
     defects = sorted(
         {d.__class__.__name__ for d in msg.defects}
         | {d.__class__.__name__ for p in msg.walk() for d in getattr(p, "defects", [])}
     )
-    get = lambda name: decode_header(_raw_header(msg, name)).lower()  # noqa: E731
-    from_list = _addresses(decode_header(_raw_header(msg, "from")))
+    header = _Headers(msg)
+    get = lambda name: header(name).lower()  # noqa: E731
+    from_list = _addresses(header("from"))
     sender_name, sender_addr = from_list[0] if from_list else ("", "")
-    recipients = [
-        email.utils.formataddr((n, a)) if n else a
-        for field in ("to", "cc")
-        for n, a in _addresses(decode_header(_raw_header(msg, field)))
-    ]
-    message_id = MESSAGE_ID.search(decode_header(_raw_header(msg, "message-id")))
-    in_reply_to = MESSAGE_ID.search(decode_header(_raw_header(msg, "in-reply-to")))
-    references = MESSAGE_ID.findall(decode_header(_raw_header(msg, "references")))
+    recipients = [email.utils.formataddr((n, a)) if n else a for field in ("to", "cc") for n, a in _addresses(header(field))]
+    message_id = MESSAGE_ID.search(header("message-id"))
+    in_reply_to = MESSAGE_ID.search(header("in-reply-to"))
+    references = MESSAGE_ID.findall(header("references"))
     text, body_format, attachments = _extract(msg, defects)
     parts = split_body(text)
     automated = automail.detect(get, msg.get_content_type(), (msg.get_param("report-type") or "").lower())
@@ -249,11 +263,11 @@ def _to_message(msg: MimeMessage, raw: bytes, source: Source, channel: str) -> M
         source=source,
         channel=channel,
         raw=raw,
-        received_at=_received_time(msg),
+        received_at=_received_time(msg, header("date")),
         sender_name=sender_name.strip(),
         sender_addr=sender_addr.strip().lower(),
         recipients=recipients,
-        subject=decode_header(_raw_header(msg, "subject")),
+        subject=header("subject"),
         message_id=message_id.group(0) if message_id else None,
         in_reply_to=in_reply_to.group(0) if in_reply_to else None,
         references=references,

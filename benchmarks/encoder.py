@@ -53,7 +53,9 @@ def main() -> None:
     exact = model.encode(texts)
     enc._gelu = gelu
     cos = (fp16 * exact).sum(axis=1)
-    print(f"tanh GELU vs exact GELU (float16 weights), {len(texts)} dev messages: cosine min {cos.min():.5f}, mean {cos.mean():.6f}")
+    print(
+        f"tanh GELU vs exact GELU (float16 weights), {len(texts)} dev messages: cosine min {cos.min():.5f}, mean {cos.mean():.6f}"
+    )
 
     if args.reference is not None:
         ref = np.load(args.reference)
@@ -83,7 +85,9 @@ def main() -> None:
         t = time.process_time()
         model.encode(sample)
         dt = time.process_time() - t
-        print(f"  truncation {max_tokens:>3} tokens: {dt / len(sample) * 1000:5.1f} ms CPU per message ({len(sample) / dt:,.0f}/s)")
+        print(
+            f"  truncation {max_tokens:>3} tokens: {dt / len(sample) * 1000:5.1f} ms CPU per message ({len(sample) / dt:,.0f}/s)"
+        )
     print(f"load average: {os.getloadavg()[0]:.2f}")
 
 

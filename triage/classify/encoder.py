@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from scipy.special import erf
+from threadpoolctl import threadpool_limits
 
 from triage.classify.integrity import verify_files
 from triage.errors import ModelError
@@ -122,9 +123,12 @@ class SentenceEncoder:
             return out
         ids = self.token_ids(texts)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            out[chunk] = self._forward([ids[i] for i in chunk])
+        # One BLAS thread: these matrices are small, and on a shared machine extra BLAS threads
+        # spin waiting for each other (measured: several times slower under load).
+        with threadpool_limits(limits=1, user_api="blas"):
+            for start in range(0, len(order), batch_size):
+                chunk = order[start : start + batch_size]
+                out[chunk] = self._forward([ids[i] for i in chunk])
         return out
 
     def _forward(self, batch: list[list[int]]) -> np.ndarray:

@@ -82,16 +82,23 @@ class EncoderHeads:
         y_dis = np.array([int(e.dissatisfied) for e in examples])
         y_themes = np.array([[int(t in e.themes) for t in THEMES] for e in examples])
         targets = [y_dis] + [y_themes[:, k] for k in range(len(THEMES))]
+        # Kind and dissatisfied read only the fast model's kind and dissatisfied scores (which read
+        # only subject and new text) and the embedding, never the theme scores: those also read
+        # the quoted thread, and a reply's quoted thread never decides its kind.
+        own = np.r_[0 : n + 1, n + 1 + len(THEMES) : x.shape[1]]
 
         def fit_all(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             w = np.zeros((x.shape[1], n + 1 + len(THEMES)), dtype=np.float32)
             b = np.full(n + 1 + len(THEMES), -10.0, dtype=np.float32)
-            lr = LogisticRegression(C=self.gate.c, max_iter=2000, random_state=cfg.seed).fit(x[rows], y_kind[rows])
-            w[:, :n], b[:n] = lr.coef_.T, lr.intercept_
+            lr = LogisticRegression(C=self.gate.c, max_iter=2000, random_state=cfg.seed).fit(x[np.ix_(rows, own)], y_kind[rows])
+            w[own, :n], b[:n] = lr.coef_.T, lr.intercept_
             for j, y in enumerate(targets, start=n):
+                cols = own if j == n else np.arange(x.shape[1])
                 if y[rows].min() != y[rows].max():
-                    lr = LogisticRegression(C=self.gate.c, max_iter=2000, random_state=cfg.seed).fit(x[rows], y[rows])
-                    w[:, j], b[j] = lr.coef_[0], lr.intercept_[0]
+                    lr = LogisticRegression(C=self.gate.c, max_iter=2000, random_state=cfg.seed).fit(
+                        x[np.ix_(rows, cols)], y[rows]
+                    )
+                    w[cols, j], b[j] = lr.coef_[0], lr.intercept_[0]
             return w, b
 
         oof = np.zeros((len(examples), n + 1 + len(THEMES)))

@@ -29,8 +29,14 @@ from triage.classify.train import load_config  # noqa: E402
 
 def scores(model, examples) -> dict[str, float]:
     predictions = model.predict([e.input for e in examples])
-    m = label_metrics(examples, [p.kind for p in predictions], [p.dissatisfied for p in predictions], [p.themes for p in predictions])
-    return {"theme_micro_f1": m["theme_micro_f1"], "kind_macro_f1": m["kind_macro_f1"], "complaint_recall": m["kind"]["complaint"]["recall"]}
+    m = label_metrics(
+        examples, [p.kind for p in predictions], [p.dissatisfied for p in predictions], [p.themes for p in predictions]
+    )
+    return {
+        "theme_micro_f1": m["theme_micro_f1"],
+        "kind_macro_f1": m["kind_macro_f1"],
+        "complaint_recall": m["kind"]["complaint"]["recall"],
+    }
 
 
 def main() -> None:
@@ -53,9 +59,13 @@ def main() -> None:
     later = args.register.with_name(args.register.stem + "_t.jsonl")  # rows written apart, never corrected
     if later.exists():
         rest += read_examples(later)
-    print(f"{len(train_set)} training examples; {len(corrections)} corrections from {args.register.name}; "
-          f"scored on its other {len(rest)} rows and on the test split ({len(holdout)})\n")
-    print(f"{'reviews':>7} {'weight':>6} {'register theme F1':>17} {'register complaint R':>20} {'test theme F1':>13} {'test kind F1':>12} {'fit s':>6}")
+    print(
+        f"{len(train_set)} training examples; {len(corrections)} corrections from {args.register.name}; "
+        f"scored on its other {len(rest)} rows and on the test split ({len(holdout)})\n"
+    )
+    print(
+        f"{'reviews':>7} {'weight':>6} {'register theme F1':>17} {'register complaint R':>20} {'test theme F1':>13} {'test kind F1':>12} {'fit s':>6}"
+    )
     runs = [(0, 0.0)] + [(len(corrections), w) for w in args.weights]
     for n, weight in runs:
         reviewed = [replace(e, weight=weight) for e in corrections[:n]]

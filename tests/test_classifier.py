@@ -176,3 +176,92 @@ def test_bad_jsonl_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "bad.jsonl").write_text('{"subject": "ok", "body": "fine"}\nnot json\n')
     code, _, err = run("classify", str(tmp_path / "bad.jsonl"))
     assert code == 1 and "bad.jsonl:2: not a JSON object" in err
+
+
+@pytest.fixture(scope="module")
+def tiny_cascade(tiny_project: Path) -> Path:
+    """A cascade (tf-idf model + sentence-encoder model) trained on the tiny corpus."""
+    config = tiny_project / "cascade.toml"
+    config.write_text(
+        (tiny_project / "train.toml").read_text().replace('name = "tiny"', 'name = "tiny-cascade"')
+        + '[cascade]\nencoder = "all-minilm-l6-v2"\n[cascade.gate]\nshort_words = 30\nmax_tokens = 32\n'
+    )
+    code, _, err = run("train", "--config", str(config), "--json")
+    assert code == 0, err
+    return tiny_project / "models" / "tiny-cascade"
+
+
+def test_cascade_sends_short_and_uncertain_messages_to_the_encoder_model(tiny_cascade: Path) -> None:
+    meta = json.loads((tiny_cascade / "model.json").read_text())
+    assert meta["encoder"]["name"] == "all-minilm-l6-v2" and meta["encoder"]["licence"] == "Apache-2.0"
+    assert set(meta["files"]) == {"model.joblib", "MODEL.md"} and meta["files"]["model.joblib"]["sha256"] == meta["sha256"]
+    assert "Cascade and sentence encoder" in (tiny_cascade / "MODEL.md").read_text()
+    model, _ = load_model(tiny_cascade)
+    short = TextInput("s", "", "still waiting pls", channel="social")
+    long = TextInput(
+        "l",
+        "Kitchen tap",
+        "Please could you send someone to look at the kitchen tap, it has been dripping since the weekend and "
+        "the washer seems worn. I am in most mornings this week and can be reached on the usual number. " * 2,
+    )
+    [p_short, p_long] = model.predict([short, long])
+    assert p_short.decided_by == "encoder"  # fewer words than the gate's short_words
+    assert p_long.decided_by in ("tfidf", "encoder")
+    again = model.predict([short])[0]
+    assert again.kind == p_short.kind  # the same message alone or in a batch: the same answer
+    assert again.kind_scores == pytest.approx(p_short.kind_scores, abs=2e-4)
+
+
+def test_cascade_without_its_encoder_is_refused(tiny_cascade: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "models" / "moved"
+    shutil.copytree(tiny_cascade, folder)
+    meta = json.loads((folder / "model.json").read_text())
+    meta["encoder"]["sidecar_sha256"] = "0" * 64  # as if the encoder had been changed
+    (folder / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=r"sentence encoder all-minilm-l6-v2 .* was not found, or its files differ"):
+        load_model(folder)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("flip", r"model\.joblib: refused to load: its SHA-256"),
+        ("truncate", r"model\.joblib: refused to load: .* bytes where the sidecar says"),
+        ("card", r"MODEL\.md: refused to load: its SHA-256"),
+        ("outside", r"lists '\.\./model\.joblib', outside its folder"),
+        ("unlisted", r"does not list model\.joblib"),
+    ],
+)
+def test_a_tampered_or_truncated_model_folder_is_refused_before_unpickling(
+    tiny_cascade: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str, message: str
+) -> None:
+    import joblib
+
+    folder = tmp_path / "models" / "copy"
+    shutil.copytree(tiny_cascade, folder)
+    model_file = folder / "model.joblib"
+    data = bytearray(model_file.read_bytes())
+    meta = json.loads((folder / "model.json").read_text())
+    if damage == "flip":
+        data[len(data) // 3] ^= 0x01
+        model_file.write_bytes(bytes(data))
+    elif damage == "truncate":
+        model_file.write_bytes(bytes(data[: len(data) // 2]))
+    elif damage == "card":  # same size, one character changed
+        card = (folder / "MODEL.md").read_text()
+        (folder / "MODEL.md").write_text(card.replace("Model card", "Model cord", 1))
+    elif damage == "outside":
+        meta["files"]["../model.joblib"] = meta["files"]["model.joblib"]
+        (folder / "model.json").write_text(json.dumps(meta))
+    else:
+        meta["files"].pop("model.joblib")
+        (folder / "model.json").write_text(json.dumps(meta))
+
+    def never(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("joblib.load was called on an unverified folder")
+
+    monkeypatch.setattr(joblib, "load", never)
+    with pytest.raises(ModelError, match=message):
+        load_model(folder)
+    code, _, err = run("classify", str(ROOT / "triage/sample/mailbox/01-kitchen-tap-dripping.eml"), "--model", str(folder))
+    assert code == 1 and "Traceback" not in err

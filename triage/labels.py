@@ -26,7 +26,8 @@ THEMES: tuple[str, ...] = (
     "complaint_handling",
 )
 
-CHANNELS: tuple[str, ...] = ("email", "survey", "webform")
+# social: posts and direct messages to the landlord's social-media accounts, and SMS texts.
+CHANNELS: tuple[str, ...] = ("email", "survey", "webform", "social")
 
 # What the header rules in triage.ingest.automail can mark a message as.
 AUTOMATED_TYPES: tuple[str, ...] = ("auto_reply", "bounce", "bulk")

@@ -57,7 +57,7 @@ class FilesSource(BaseModel):
     model_config = _STRICT
     type: Literal["files"]
     paths: list[str] = Field(min_length=1)
-    channel: Literal["email", "webform"] = "email"
+    channel: Literal["email", "webform", "social"] = "email"
     webform_senders: list[str] = Field(
         default_factory=list,
         description="Sender addresses of the website's form notifications: their mail is channel 'webform'.",

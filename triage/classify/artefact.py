@@ -1,35 +1,35 @@
 """Model artefacts on disk: ``models/<name>/``.
 
-    model.joblib   the fitted TriageModel
-    model.json     sidecar: SHA-256 of model.joblib, library versions, training-data hash,
-                   configuration and metrics
+    model.joblib   the fitted model (TriageModel, or a CascadeModel of two)
+    model.json     sidecar: the size and SHA-256 of every file in the folder, the sentence
+                   encoder's name, version, licence and file hashes (cascade), library versions,
+                   training-data hash, configuration and metrics
     MODEL.md       the model card
 
-joblib (pickle) can execute code when it loads, so the file's SHA-256 is checked against the
-sidecar *before* it is unpickled; a mismatch is refused with an error naming the file.
+joblib (pickle) can execute code when it loads, so every listed file's size and SHA-256 are
+checked against the sidecar *before* anything is unpickled, and only ``model.joblib`` from that
+verified folder is unpickled; a missing, truncated or changed file is refused with an error
+naming it. The encoder's weights are read with safetensors (no code runs) after the same check.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from triage.classify.integrity import file_record, sha256_file, verify_files
 from triage.errors import ModelError
 
 MODEL_FILE = "model.joblib"
 SIDECAR = "model.json"
+CARD = "MODEL.md"
+ENCODERS = Path(__file__).resolve().parents[2] / "models" / "encoders"
 
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+__all__ = ["load", "read_sidecar", "save", "sha256_file"]
 
 
 def library_versions() -> dict[str, str]:
@@ -52,10 +52,18 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def save(model: Any, folder: Path, sidecar: dict[str, Any]) -> dict[str, Any]:
+def save(
+    model: Any,
+    folder: Path,
+    sidecar: dict[str, Any],
+    card: Callable[[dict[str, Any]], str] | None = None,
+    encoder_folder: Path | None = None,
+) -> dict[str, Any]:
+    """Write the model, its card and its sidecar (last, so a folder with a sidecar is complete)."""
     import joblib
 
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / SIDECAR).unlink(missing_ok=True)
     path = folder / MODEL_FILE
     joblib.dump(model, path, compress=3)
     meta = {
@@ -65,6 +73,18 @@ def save(model: Any, folder: Path, sidecar: dict[str, Any]) -> dict[str, Any]:
         "versions": library_versions(),
         **sidecar,
     }
+    if encoder_folder is not None:
+        enc = json.loads((encoder_folder / "encoder.json").read_text(encoding="utf-8"))
+        meta["encoder"] = {
+            **{k: enc.get(k) for k in ("name", "version", "licence", "upstream", "dim")},
+            "sidecar_sha256": sha256_file(encoder_folder / "encoder.json"),
+            "files": enc["files"],
+        }
+    files = [MODEL_FILE]
+    if card is not None:
+        (folder / CARD).write_text(card(meta), encoding="utf-8")
+        files.append(CARD)
+    meta["files"] = {name: file_record(folder / name) for name in files}
     (folder / SIDECAR).write_text(json.dumps(meta, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return meta
 
@@ -81,8 +101,23 @@ def read_sidecar(folder: Path) -> dict[str, Any]:
         raise ModelError(f"{path}: the model sidecar is unreadable ({exc}). Retrain with `triage train`.") from exc
 
 
+def find_encoder(folder: Path, record: dict[str, Any]) -> Path:
+    """The encoder folder whose sidecar has the recorded SHA-256: the model folder's own
+    ``encoder/``, then ``models/encoders/<name>`` beside it, then this installation's."""
+    candidates = [folder / "encoder", folder.parent / "encoders" / str(record.get("name")), ENCODERS / str(record.get("name"))]
+    for candidate in candidates:
+        sidecar = candidate / "encoder.json"
+        if sidecar.is_file() and sha256_file(sidecar) == record.get("sidecar_sha256"):
+            return candidate
+    raise ModelError(
+        f"{folder}: the sentence encoder {record.get('name')} (version {record.get('version')}) it was trained with was not "
+        f"found, or its files differ (looked in {', '.join(str(c) for c in candidates)}). Restore models/encoders/ from the "
+        "repository or retrain with `triage train`."
+    )
+
+
 def load(folder: str | Path) -> tuple[Any, dict[str, Any]]:
-    """Load a model after checking its SHA-256 against the sidecar."""
+    """Load a model after checking every file's size and SHA-256 against the sidecar."""
     import joblib
 
     folder = Path(folder)
@@ -90,13 +125,17 @@ def load(folder: str | Path) -> tuple[Any, dict[str, Any]]:
     path = folder / MODEL_FILE
     if not path.exists():
         raise ModelError(f"{path}: the model file is missing. Retrain with `triage train`.")
-    actual = sha256_file(path)
-    if actual != meta.get("sha256"):
+    files = meta.get("files") or {MODEL_FILE: {"bytes": path.stat().st_size, "sha256": meta.get("sha256")}}
+    if MODEL_FILE not in files or files[MODEL_FILE].get("sha256") != meta.get("sha256"):
         raise ModelError(
-            f"{path}: refused to load: its SHA-256 ({actual[:16]}...) does not match the sidecar "
-            f"({str(meta.get('sha256'))[:16]}...). The file is corrupt or has been changed; a model file can run code "
-            "when loaded, so only load artefacts you trained or trust. Retrain with `triage train`."
+            f"{folder / SIDECAR}: the sidecar does not list {MODEL_FILE} with its SHA-256. Retrain with `triage train`."
         )
+    verify_files(folder, files)
+    encoder = None
+    if meta.get("encoder"):
+        from triage.classify.encoder import SentenceEncoder
+
+        encoder = SentenceEncoder(find_encoder(folder, meta["encoder"]))  # verifies its own files first
     try:
         model = joblib.load(path)
     except Exception as exc:  # a file that matches its hash but will not load: wrong versions
@@ -104,4 +143,10 @@ def load(folder: str | Path) -> tuple[Any, dict[str, Any]]:
             f"{path}: could not be loaded ({exc.__class__.__name__}: {exc}). "
             f"It was made with {meta.get('versions')}; retrain with `triage train`."
         ) from exc
+    if encoder is not None:
+        if not hasattr(model, "attach"):
+            raise ModelError(
+                f"{path}: the sidecar names an encoder but the model has no use for one. Retrain with `triage train`."
+            )
+        model.attach(encoder)
     return model, meta

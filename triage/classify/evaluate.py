@@ -76,6 +76,7 @@ def evaluate(
     dis_correct = np.array([p.dissatisfied == e.dissatisfied for p, e in zip(predictions, examples, strict=True)])
     metrics["dissatisfied_ece"] = round(expected_calibration_error(dis_conf, dis_correct), 4)
     metrics["needs_review_share"] = round(float(np.mean([p.needs_review for p in predictions])), 4)
+    metrics["decided_by_encoder"] = round(float(np.mean([p.decided_by == "encoder" for p in predictions])), 4)
     metrics["coverage"] = [
         {
             "threshold": t,
@@ -100,6 +101,43 @@ def evaluate(
     return metrics
 
 
+def by_file(examples: list[Example], predictions: list[Prediction]) -> dict[str, dict[str, Any]]:
+    """The headline figures per corpus file: the new voices' test files apart from the rest."""
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        groups.setdefault(e.source.rsplit(":", 1)[0].rsplit("/", 1)[-1] or "?", []).append(i)
+    out = {}
+    for name, idx in sorted(groups.items()):
+        ex, pr = [examples[i] for i in idx], [predictions[i] for i in idx]
+        m = label_metrics(ex, [p.kind for p in pr], [p.dissatisfied for p in pr], [p.themes for p in pr])
+        conf = np.array([p.kind_scores[p.kind] for p in pr])
+        correct = np.array([p.kind == e.kind for p, e in zip(pr, ex, strict=True)])
+        out[name] = {
+            "examples": len(idx),
+            "kind_macro_f1": m["kind_macro_f1"],
+            "complaint_precision": m["kind"]["complaint"]["precision"],
+            "complaint_recall": m["kind"]["complaint"]["recall"],
+            "dissatisfied_f1": m["dissatisfied_f1"],
+            "theme_micro_f1": m["theme_micro_f1"],
+            "kind_ece": round(expected_calibration_error(conf, correct), 4),
+            "decided_by_encoder": round(float(np.mean([p.decided_by == "encoder" for p in pr])), 4),
+        }
+    return out
+
+
+def format_by_file(rows: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "by file:",
+        f"  {'file':28}{'n':>5}{'kind F1':>9}{'compl P':>9}{'compl R':>9}{'dis F1':>8}{'theme F1':>10}{'ECE':>7}{'encoder':>9}",
+    ]
+    for name, r in rows.items():
+        lines.append(
+            f"  {name:28}{r['examples']:>5}{r['kind_macro_f1']:>9.3f}{r['complaint_precision']:>9.3f}{r['complaint_recall']:>9.3f}"
+            f"{r['dissatisfied_f1']:>8.3f}{r['theme_micro_f1']:>10.3f}{r['kind_ece']:>7.3f}{r['decided_by_encoder']:>9.1%}"
+        )
+    return "\n".join(lines)
+
+
 def format_report(m: dict[str, Any], split: str) -> str:
     b = m["baseline"]
     lines = [
@@ -114,6 +152,7 @@ def format_report(m: dict[str, Any], split: str) -> str:
         f"{'kind ECE':22}{m['kind_ece']:>10.3f}",
         f"{'dissatisfied ECE':22}{m['dissatisfied_ece']:>10.3f}",
         f"{'needs review':22}{m['needs_review_share']:>10.1%}",
+        f"{'decided by encoder':22}{m.get('decided_by_encoder', 0.0):>10.1%}",
         "",
         f"{'kind':18}{'precision':>10}{'recall':>8}{'F1':>7}{'n':>5}   baseline F1",
     ]

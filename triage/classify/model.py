@@ -61,6 +61,7 @@ class Prediction:
     status: str  # accepted | suggested | needs_review
     review_reasons: list[str]
     evidence: list[Evidence]
+    decided_by: str = "tfidf"  # which model of a cascade gave the labels: "tfidf" or "encoder"
 
     def as_dict(self) -> dict[str, Any]:
         # A shallow copy: dataclasses.asdict deep-copies every score and cost more than routing.
@@ -113,6 +114,9 @@ class TriageModel:
     complaint_threshold: float = 0.5
     training_summary: dict[str, Any] = field(default_factory=dict)
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "oof_logits_"}
+
     # -- training ------------------------------------------------------------------------------
     def fit(self, examples: list[Example]) -> TriageModel:
         cfg = self.config
@@ -151,9 +155,15 @@ class TriageModel:
         oof_dis = np.zeros(len(examples))
         oof_themes = np.zeros((len(examples), len(THEMES)))
         for train_idx, test_idx in folds:
-            oof_kind[test_idx] = head(cfg.c_kind).fit(x_main[train_idx], y_kind[train_idx], sample_weight=w[train_idx]).decision_function(x_main[test_idx])
+            oof_kind[test_idx] = (
+                head(cfg.c_kind)
+                .fit(x_main[train_idx], y_kind[train_idx], sample_weight=w[train_idx])
+                .decision_function(x_main[test_idx])
+            )
             oof_dis[test_idx] = (
-                head(cfg.c_dissatisfied).fit(x_main[train_idx], y_dis[train_idx], sample_weight=w[train_idx]).decision_function(x_main[test_idx])
+                head(cfg.c_dissatisfied)
+                .fit(x_main[train_idx], y_dis[train_idx], sample_weight=w[train_idx])
+                .decision_function(x_main[test_idx])
             )
             for k in range(len(THEMES)):
                 y = y_themes[train_idx, k]
@@ -163,6 +173,8 @@ class TriageModel:
                 model = head(cfg.c_themes).fit(x_theme[train_idx], y, sample_weight=w[train_idx])
                 oof_themes[test_idx, k] = model.decision_function(x_theme[test_idx])
 
+        # Kept for a cascade's second stage, which learns from these out-of-fold scores; not saved.
+        self.oof_logits_: np.ndarray | None = np.hstack([oof_kind, oof_dis[:, None], oof_themes])
         self.temperature = _fit_temperature(oof_kind, y_kind)
         self.platt_dissatisfied = _fit_platt(oof_dis, y_dis)
         self.platt_themes = [_fit_platt(oof_themes[:, k], y_themes[:, k]) for k in range(len(THEMES))]
@@ -223,8 +235,8 @@ class TriageModel:
         return best_t
 
     # -- prediction ----------------------------------------------------------------------------
-    def scores(self, feats: list[Features]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Calibrated (kind probabilities, dissatisfied probability, theme probabilities)."""
+    def logits(self, feats: list[Features]) -> np.ndarray:
+        """Raw head scores, one row per message: 5 kinds, dissatisfied, 15 themes."""
         assert self.vec_main is not None and self.vec_context is not None and self.vec_chars is not None
         assert self.w_main is not None and self.w_themes is not None
         x_main = sparse.hstack(
@@ -242,30 +254,54 @@ class TriageModel:
             + self.config.context_weight * np.asarray(x_ctx @ self.w_themes[n_main:])
             + self.b_themes
         )
-        p_kind = _softmax(z[:, : len(KINDS)] / self.temperature)
+        return np.hstack([z, zt])
+
+    def calibrate(self, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Calibrated (kind probabilities, dissatisfied probability, theme probabilities)."""
+        n = len(KINDS)
+        p_kind = _softmax(logits[:, :n] / self.temperature)
         a, b = self.platt_dissatisfied
-        p_dis = _sigmoid(a * z[:, len(KINDS)] + b)
+        p_dis = _sigmoid(a * logits[:, n] + b)
         at = np.array([p[0] for p in self.platt_themes])
         bt = np.array([p[1] for p in self.platt_themes])
-        p_themes = _sigmoid(at * zt + bt)
+        p_themes = _sigmoid(at * logits[:, n + 1 :] + bt)
         return p_kind, p_dis, p_themes
 
-    def decide_kind(self, p_kind: np.ndarray) -> np.ndarray:
+    def scores(self, feats: list[Features]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Calibrated (kind probabilities, dissatisfied probability, theme probabilities)."""
+        return self.calibrate(self.logits(feats))
+
+    def decide_kind(self, p_kind: np.ndarray, complaint_threshold: float | None = None) -> np.ndarray:
         complaint = KINDS.index("complaint")
         others = p_kind.copy()
         others[:, complaint] = -1.0
-        return np.where(p_kind[:, complaint] >= self.complaint_threshold, complaint, others.argmax(axis=1))
+        threshold = self.complaint_threshold if complaint_threshold is None else complaint_threshold
+        return np.where(p_kind[:, complaint] >= threshold, complaint, others.argmax(axis=1))
 
     def predict(self, items: list[TextInput]) -> list[Prediction]:
         if not items:
             return []
         feats = list(featurise(items))
-        p_kind, p_dis, p_themes = self.scores(feats)
-        kinds = self.decide_kind(p_kind)
+        return self.predictions(items, feats, *self.scores(feats))
+
+    def predictions(
+        self,
+        items: list[TextInput],
+        feats: list[Features],
+        p_kind: np.ndarray,
+        p_dis: np.ndarray,
+        p_themes: np.ndarray,
+        decided_by: str = "tfidf",
+        thresholds: tuple[float, list[float]] | None = None,
+    ) -> list[Prediction]:
+        """Labels, status and review reasons from calibrated scores (``thresholds``: another
+        head's complaint and theme thresholds, for a cascade's second stage)."""
+        complaint_threshold, theme_thresholds = thresholds or (self.complaint_threshold, self.theme_thresholds)
+        kinds = self.decide_kind(p_kind, complaint_threshold)
         out = []
         for i, (item, f) in enumerate(zip(items, feats, strict=True)):
             kind = KINDS[kinds[i]]
-            themes = [t for k, t in enumerate(THEMES) if p_themes[i, k] >= self.theme_thresholds[k]]
+            themes = [t for k, t in enumerate(THEMES) if p_themes[i, k] >= theme_thresholds[k]]
             reasons = self._review_reasons(item, f, kind, p_kind[i], float(p_dis[i]))
             confidence = float(p_kind[i, kinds[i]])
             if reasons:
@@ -287,6 +323,7 @@ class TriageModel:
                     status=status,
                     review_reasons=reasons,
                     evidence=f.evidence,
+                    decided_by=decided_by,
                 )
             )
         return out

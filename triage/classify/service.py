@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.classify import artefact
+from triage.classify.cascade import CascadeModel
 from triage.classify.data import TextInput, input_from_record
 from triage.classify.model import Prediction, TriageModel
 from triage.errors import InputError, ModelError
@@ -16,9 +17,9 @@ from triage.message import Message
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "default"
 
 
-def load_model(folder: str | Path | None = None) -> tuple[TriageModel, dict[str, Any]]:
+def load_model(folder: str | Path | None = None) -> tuple[TriageModel | CascadeModel, dict[str, Any]]:
     model, meta = artefact.load(folder or DEFAULT_MODEL)
-    if not isinstance(model, TriageModel):
+    if not isinstance(model, TriageModel | CascadeModel):
         raise ModelError(f"{folder}: not a triage model (found {type(model).__name__}).")
     return model, meta
 

@@ -6,6 +6,7 @@ folds are seeded, the data is read in id order, and the solvers are deterministi
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from triage.classify import artefact
+from triage.classify.card import card_extras
+from triage.classify.cascade import CascadeModel, GateConfig
 from triage.classify.data import data_hash, load_split, split_files
 from triage.classify.evaluate import evaluate
 from triage.classify.model import ModelConfig, TriageModel
+from triage.classify.realtext import evaluate_real_text
 from triage.errors import ConfigError, InputError
 from triage.pipeline import load_toml
 
@@ -26,6 +30,10 @@ DEFAULT_CONFIG = Path("pipelines/train.toml")
 class DataSection(BaseModel):
     model_config = _STRICT
     root: str = Field("../training_data", description="Folder with train/, dev/ and test/ JSONL files.")
+    corpora: str = Field(
+        "../../shared/corpora",
+        description="Real-text corpora for the model card's figures (evaluation only; skipped when absent).",
+    )
 
 
 class ModelSection(BaseModel):
@@ -34,11 +42,25 @@ class ModelSection(BaseModel):
     output: str = Field("../models", description="Artefacts go to <output>/<name>/.")
 
 
+class CascadeSection(BaseModel):
+    model_config = _STRICT
+    encoder: str = Field("all-minilm-l6-v2", description="Sentence encoder in models/encoders/<encoder>/.")
+    gate: dict[str, Any] = Field(default_factory=dict, description="GateConfig values: when the encoder model decides.")
+
+    def gate_config(self) -> GateConfig:
+        known = set(GateConfig.__dataclass_fields__)
+        if unknown := set(self.gate) - known:
+            raise ConfigError(f"unknown [cascade.gate] key(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}.")
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in self.gate.items()}
+        return GateConfig(**values)
+
+
 class TrainConfig(BaseModel):
     model_config = _STRICT
     data: DataSection = DataSection()
     model: ModelSection = ModelSection()
     params: dict[str, Any] = Field(default_factory=dict)
+    cascade: CascadeSection | None = Field(None, description="A cascade with a sentence encoder; absent: tf-idf only.")
     base_dir: Path = Field(default=Path("."), exclude=True)
 
     def path(self, value: str) -> Path:
@@ -59,6 +81,8 @@ class TrainConfig(BaseModel):
 def load_config(path: str | Path) -> TrainConfig:
     config = load_toml(path, TrainConfig, "training config", "The shipped one is pipelines/train.toml.")
     config.model_params()  # validate [params] early
+    if config.cascade is not None:
+        config.cascade.gate_config()
     return config
 
 
@@ -93,8 +117,20 @@ def train(config: TrainConfig, with_reviews: bool = False, challenger: bool = Fa
         example.weight = params.review_weight
     train_set = sorted(train_set + reviewed, key=lambda e: e.input.id)
     dev_set = load_split(root, "dev")
-    model = TriageModel(params).fit(train_set)
-    dev_metrics = evaluate(dev_set, model.predict([e.input for e in dev_set]))
+    started = time.process_time()
+    encoder_folder = None
+    model: TriageModel | CascadeModel
+    if config.cascade is not None:
+        from triage.classify.encoder import SentenceEncoder
+
+        encoder_folder = artefact.ENCODERS / config.cascade.encoder
+        encoder = SentenceEncoder(encoder_folder)
+        model = CascadeModel(params, config.cascade.gate_config(), config.cascade.encoder).attach(encoder).fit(train_set)
+    else:
+        model = TriageModel(params).fit(train_set)
+    fit_cpu_seconds = time.process_time() - started
+    dev_predictions = model.predict([e.input for e in dev_set])
+    dev_metrics = evaluate(dev_set, dev_predictions)
     live = config.path(config.model.output) / config.model.name
     folder = registry.staging_folder(live) if challenger else live
     files = split_files(root, "train")
@@ -115,11 +151,16 @@ def train(config: TrainConfig, with_reviews: bool = False, challenger: bool = Fa
             else None,
         },
         "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(params).items()},
-        "training": model.training_summary,
+        "training": {**model.training_summary, "fit_cpu_seconds": round(fit_cpu_seconds, 1)},
         "metrics": {"dev": {k: v for k, v in dev_metrics.items() if k not in ("worst_errors",)}},
     }
-    meta = artefact.save(model, folder, sidecar)
-    (folder / "MODEL.md").write_text(model_card(meta), encoding="utf-8")
+    if isinstance(model, CascadeModel):
+        sidecar["cascade"] = {
+            "gate": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(model.gate).items()},
+            "dev_routed_to_encoder": round(sum(p.decided_by == "encoder" for p in dev_predictions) / max(1, len(dev_set)), 4),
+        }
+    sidecar["metrics"]["real_text"] = evaluate_real_text(model, config.path(config.data.corpora))
+    artefact.save(model, folder, sidecar, card=lambda m: model_card(m) + card_extras(m), encoder_folder=encoder_folder)
     if challenger:
         folder = registry.store_challenger(folder, live).folder
     return folder, dev_metrics

@@ -93,7 +93,7 @@ class ImapSource(BaseModel):
     password_env: str | None = Field(None, description="Environment variable holding the password.")
     oauth2: OAuth2 | None = None
     folders: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1)
-    channel: Literal["email", "webform"] = "email"
+    channel: Literal["email", "webform", "social"] = "email"
     batch_size: int = Field(200, ge=1, le=5000, description="Messages fetched per IMAP command and stored per transaction.")
     idle: bool = Field(True, description="Wait for new mail with IDLE when the server supports it (else poll).")
     poll_seconds: float = Field(60, gt=0, description="Polling interval; also how often IDLE is renewed.")

@@ -47,10 +47,9 @@ def main() -> None:
     parser.add_argument("--weights", type=float, nargs="+", default=[1.0, 3.0, 5.0, 10.0])
     args = parser.parse_args()
 
-    from triage.classify.model import TriageModel
+    from triage.classify.train import fit_model
 
     config = load_config(args.config)
-    params = config.model_params()
     root = config.path(config.data.root)
     train_set = load_split(root, "train")
     holdout = load_split(root, "test")
@@ -70,7 +69,7 @@ def main() -> None:
     for n, weight in runs:
         reviewed = [replace(e, weight=weight) for e in corrections[:n]]
         started = time.perf_counter()
-        model = TriageModel(params).fit(sorted(train_set + reviewed, key=lambda e: e.input.id))
+        model = fit_model(config, sorted(train_set + reviewed, key=lambda e: e.input.id))
         fit_s = time.perf_counter() - started
         reg, test = scores(model, rest), scores(model, holdout)
         print(

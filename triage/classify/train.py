@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from triage.classify import artefact
 from triage.classify.card import card_extras
 from triage.classify.cascade import CascadeModel, GateConfig
-from triage.classify.data import data_hash, load_split, split_files
+from triage.classify.data import Example, data_hash, load_split, split_files
 from triage.classify.evaluate import evaluate
 from triage.classify.model import ModelConfig, TriageModel
 from triage.classify.realtext import evaluate_real_text
@@ -98,6 +98,17 @@ def review_files(root: Path) -> list[Path]:
     return files
 
 
+def fit_model(config: TrainConfig, examples: list[Example]) -> TriageModel | CascadeModel:
+    """The model the config describes (a cascade when it has a [cascade] section), fitted."""
+    params = config.model_params()
+    if config.cascade is None:
+        return TriageModel(params).fit(examples)
+    from triage.classify.encoder import SentenceEncoder
+
+    encoder = SentenceEncoder(artefact.ENCODERS / config.cascade.encoder)
+    return CascadeModel(params, config.cascade.gate_config(), config.cascade.encoder).attach(encoder).fit(examples)
+
+
 def train(config: TrainConfig, with_reviews: bool = False, challenger: bool = False) -> tuple[Path, dict[str, Any]]:
     """Fit on the train split (plus exported staff reviews when asked: training only, never
     evaluation) and report on the dev split.
@@ -118,17 +129,9 @@ def train(config: TrainConfig, with_reviews: bool = False, challenger: bool = Fa
     train_set = sorted(train_set + reviewed, key=lambda e: e.input.id)
     dev_set = load_split(root, "dev")
     started = time.process_time()
-    encoder_folder = None
-    model: TriageModel | CascadeModel
-    if config.cascade is not None:
-        from triage.classify.encoder import SentenceEncoder
-
-        encoder_folder = artefact.ENCODERS / config.cascade.encoder
-        encoder = SentenceEncoder(encoder_folder)
-        model = CascadeModel(params, config.cascade.gate_config(), config.cascade.encoder).attach(encoder).fit(train_set)
-    else:
-        model = TriageModel(params).fit(train_set)
+    model = fit_model(config, train_set)
     fit_cpu_seconds = time.process_time() - started
+    encoder_folder = artefact.ENCODERS / config.cascade.encoder if config.cascade is not None else None
     dev_predictions = model.predict([e.input for e in dev_set])
     dev_metrics = evaluate(dev_set, dev_predictions)
     live = config.path(config.model.output) / config.model.name

@@ -45,7 +45,9 @@ class ModelConfig:
     theme_threshold_max: float = 0.6
     auto_accept: float = 0.90
     review_below: float = 0.60
-    review_weight: float = 5.0  # a staff-reviewed message counts as this many invented ones (`train --with-reviews`)
+    # How many invented examples a staff-reviewed message counts as (`train --with-reviews`). 1 until a
+    # landlord's own measurement says more pays: benchmarks/reviews.py found 5, 10 and 20 worse than 1.
+    review_weight: float = 1.0
 
 
 @dataclass

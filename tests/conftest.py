@@ -104,9 +104,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield s
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
-    """A Dovecot IMAP server for the session (plain/STARTTLS port and implicit-TLS port)."""
+def started_dovecot() -> Iterator[Dovecot]:
+    """A running Dovecot, closed when the fixture that yields it ends."""
     binary = dovecot_binary()
     if binary is None:
         skip_or_fail("Dovecot is not installed (apt-get install dovecot-imapd)")
@@ -116,6 +115,12 @@ def dovecot() -> Iterator[Dovecot]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """A Dovecot IMAP server for the session (plain/STARTTLS port and implicit-TLS port)."""
+    yield from started_dovecot()
 
 
 @pytest.fixture

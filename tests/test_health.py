@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, skip_or_fail
-from dovecot import Dovecot, dovecot_binary, free_port
+from conftest import ROOT, skip_or_fail, started_dovecot
+from dovecot import Dovecot, free_port
 
 from triage.cli import cli
 from triage.review.auth import add_user
@@ -63,15 +63,7 @@ def _health(*args: str) -> tuple[int, dict]:
 @pytest.fixture
 def own_dovecot() -> Iterator[Dovecot]:
     """A Dovecot of this test's own, so stopping it disturbs no other test."""
-    binary = dovecot_binary()
-    if binary is None:
-        skip_or_fail("Dovecot is not installed (apt-get install dovecot-imapd)")
-    server = Dovecot(binary)  # type: ignore[arg-type]
-    server.start()
-    try:
-        yield server
-    finally:
-        server.close()
+    yield from started_dovecot()
 
 
 @pytest.fixture

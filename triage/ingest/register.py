@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from triage.errors import InputError
-from triage.ingest.survey import parse_date
+from triage.ingest.survey import csv_text, parse_date
 
 HEADER_SEARCH_ROWS = 20  # a title block above the header is a few rows at most
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug included)
@@ -151,14 +151,7 @@ def _raw_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: could not read the register ({exc.strerror}).") from exc
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+    text = csv_text(path, "register")
     # The delimiter: the one used most on any of the first lines (a title line may have none).
     head = text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]
     delimiter = max(",;\t|", key=lambda d: max(line.count(d) for line in head))

@@ -88,15 +88,20 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, obje
     raise InputError(f"{path}: survey exports must be .csv or .xlsx (got {suffix or 'no extension'}).")
 
 
-def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, object]]]]:
+def csv_text(path: Path, what: str) -> str:
+    """A CSV file's text as Excel writes it: UTF-8 (with or without a BOM), else Windows-1252."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{path}: could not read the survey export ({exc.strerror}).") from exc
+        raise InputError(f"{path}: could not read the {what} ({exc.strerror}).") from exc
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+        return data.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows
+
+
+def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, object]]]]:
+    text = csv_text(path, "survey export")
     # The delimiter is the one the header line uses most (Excel in many locales writes ";");
     # quoting is always Excel's ("" inside a quoted field). csv.Sniffer guesses both, often wrongly.
     first_line = text.split("\n", 1)[0]

@@ -212,6 +212,30 @@ def test_cascade_sends_short_and_uncertain_messages_to_the_encoder_model(tiny_ca
     assert again.kind_scores == pytest.approx(p_short.kind_scores, abs=2e-4)
 
 
+def test_the_encoder_models_rules_a_complaint_is_dissatisfied_and_the_general_reading_only_adds(tiny_cascade: Path) -> None:
+    model, _ = load_model(tiny_cascade)
+    assert model.general is not None and 0 < model.general.threshold_ < 1
+    items = [
+        TextInput("a", "", "rang 6 times today and nobody picks up. useless", channel="social"),
+        TextInput("b", "", "lovely sunny day on the estate, kids out on their bikes", channel="social"),
+        TextInput("c", "", "my parcel courier lost it AGAIN, three weeks of this rubbish", channel="social"),
+        TextInput("d", "", "still waiting pls", channel="social"),
+    ]
+    with_reading = model.predict(items)
+    general, model.general = model.general, None
+    try:
+        without = model.predict(items)
+    finally:
+        model.general = general
+    for a, b in zip(with_reading, without, strict=True):
+        assert a.kind == b.kind and a.kind_scores == b.kind_scores  # kind is never the general reading's
+        assert a.dissatisfied >= b.dissatisfied  # it only ever adds dissatisfaction
+        if a.dissatisfied and not b.dissatisfied:
+            assert a.status == "needs_review" and any("general reading" in r for r in a.review_reasons)
+        if a.decided_by == "encoder" and a.kind == "complaint":
+            assert a.dissatisfied_score >= model.gate.complaint_floor  # GUIDE 4: a complaint is dissatisfied
+
+
 def test_cascade_without_its_encoder_is_refused(tiny_cascade: Path, tmp_path: Path) -> None:
     folder = tmp_path / "models" / "moved"
     shutil.copytree(tiny_cascade, folder)
@@ -265,3 +289,23 @@ def test_a_tampered_or_truncated_model_folder_is_refused_before_unpickling(
         load_model(folder)
     code, _, err = run("classify", str(ROOT / "triage/sample/mailbox/01-kitchen-tap-dripping.eml"), "--model", str(folder))
     assert code == 1 and "Traceback" not in err
+
+
+def test_figures_by_file_put_the_new_voices_together_beside_each_file() -> None:
+    from triage.classify.data import Example
+    from triage.classify.evaluate import by_file
+    from triage.classify.model import Prediction
+
+    def example(i: int, source: str, kind: str) -> Example:
+        return Example(TextInput(str(i), "", "text"), kind, kind == "complaint", [], source=f"test/{source}:{i}")
+
+    def prediction(i: int, kind: str) -> Prediction:
+        scores = {k: 0.0 for k in ("complaint", "service_request", "mp_enquiry", "compliment", "other")} | {kind: 1.0}
+        return Prediction(str(i), kind, scores, kind == "complaint", 1.0, [], {}, False, "accepted", [], [])
+
+    examples = [example(0, "a_t.jsonl", "complaint"), example(1, "b_t.jsonl", "other"), example(2, "test_a.jsonl", "other")]
+    predictions = [prediction(0, "complaint"), prediction(1, "complaint"), prediction(2, "other")]
+    rows = by_file(examples, predictions)
+    assert set(rows) == {"a_t.jsonl", "b_t.jsonl", "test_a.jsonl", "all new voices (*_t)"}
+    together = rows["all new voices (*_t)"]
+    assert together["examples"] == 2 and together["complaint_recall"] == 1.0 and together["complaint_precision"] == 0.5

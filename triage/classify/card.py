@@ -45,6 +45,13 @@ dissatisfied score in {gate.get("dissatisfied_band")}, complaint probability in 
 unfamiliar (under {gate.get("known_below")} of its words in the vocabulary). On dev the encoder model decided
 {routed if routed is None else f"{routed:.1%}"} of messages; `decided_by` in each prediction says which model answered.
 
+Two rules in the encoder model's stage: it calls a message a complaint only when its dissatisfied
+score is at least {gate.get("complaint_floor")} (a complaint is always dissatisfied, GUIDE 4); and a general
+reading of dissatisfaction from the embedding alone (logistic regression, C {gate.get("general_c")}, threshold
+at out-of-fold recall {gate.get("general_recall")}) marks a short message whose words are under
+{gate.get("general_known_below")} known as dissatisfied, for review, when the encoder model did not. It only
+ever adds dissatisfaction and never changes the kind; the flags then show a possible ghost stage.
+
 Encoder: {enc["name"]} (upstream {enc.get("upstream")}, revision {enc["version"]}, licence {enc["licence"]}),
 {enc.get("dim")} dimensions, float16 weights, subject and new text truncated at {gate.get("max_tokens")} word pieces,
 run with numpy (`triage/classify/encoder.py`); provenance and checks in

@@ -44,6 +44,10 @@ class GateConfig:
     max_tokens: int = 64  # encoder truncation (word pieces)
     embedding_weight: float = 1.0  # the embedding's weight beside the fast model's (standardised) scores
     c: float = 1.0  # inverse regularisation of the encoder model's heads
+    complaint_floor: float = 0.2  # the encoder model calls a complaint only at this dissatisfied score or more
+    general_c: float = 0.03  # inverse regularisation of the general dissatisfaction reading (embedding only)
+    general_recall: float = 0.90  # its threshold: this out-of-fold recall of dissatisfaction; 0 turns it off
+    general_known_below: float = 0.95  # it reads short messages with fewer known words than this
 
 
 def encoder_text(item: TextInput, max_chars: int = 1000) -> str:
@@ -132,12 +136,46 @@ class EncoderHeads:
 
 
 @dataclass
+class GeneralReading:
+    """A second, general reading of dissatisfaction from the sentence embedding alone, for short
+    messages in words the tf-idf model rarely saw (a tweet at the landlord's account, a one-line
+    text). Strongly regularised, it keeps the broad direction "this person is unhappy with
+    someone's service" rather than our corpus's wording, so it carries to text we did not write.
+    It only ever adds: a message it reads as dissatisfied is marked dissatisfied and sent to
+    review with the reason, which the flags turn into a possible ghost stage. Kind is left to
+    the encoder model."""
+
+    c: float
+    recall: float
+    w_: np.ndarray | None = None
+    b_: float = 0.0
+    threshold_: float = 1.0
+
+    def fit(self, emb: np.ndarray, examples: list[Example], seed: int, folds: int) -> GeneralReading:
+        y = np.array([e.kind == "complaint" or e.dissatisfied for e in examples])
+        weight = np.array([e.weight for e in examples], dtype=np.float64)
+        oof = np.zeros(len(examples))
+        for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(emb, y):
+            lr = LogisticRegression(C=self.c, max_iter=3000).fit(emb[train_idx], y[train_idx], sample_weight=weight[train_idx])
+            oof[test_idx] = lr.predict_proba(emb[test_idx])[:, 1]
+        self.threshold_ = float(np.quantile(oof[y], 1 - self.recall))
+        lr = LogisticRegression(C=self.c, max_iter=3000).fit(emb, y, sample_weight=weight)
+        self.w_, self.b_ = lr.coef_[0].astype(np.float32), float(lr.intercept_[0])
+        return self
+
+    def scores(self, emb: np.ndarray) -> np.ndarray:
+        assert self.w_ is not None
+        return 1.0 / (1.0 + np.exp(-(emb @ self.w_ + self.b_)))
+
+
+@dataclass
 class CascadeModel:
     config: ModelConfig
     gate: GateConfig
     encoder_name: str
     fast: TriageModel | None = None
     heads: EncoderHeads | None = None
+    general: GeneralReading | None = None
     training_summary: dict[str, Any] = field(default_factory=dict)
     encoder: SentenceEncoder | None = field(default=None, repr=False)  # attached at load, never pickled
 
@@ -162,6 +200,10 @@ class CascadeModel:
         assert self.fast.oof_logits_ is not None
         with threadpool_limits(limits=1, user_api="blas"):  # small dense fits: extra BLAS threads only spin
             self.heads = EncoderHeads(self.gate).fit(self.fast, self.fast.oof_logits_, emb, examples)
+            if self.gate.general_recall > 0:
+                self.general = GeneralReading(self.gate.general_c, self.gate.general_recall).fit(
+                    emb, examples, self.config.seed, self.config.folds
+                )
         self.fast.oof_logits_ = None
         cal = self.heads.calibration_
         assert cal is not None
@@ -174,6 +216,8 @@ class CascadeModel:
                 "theme_thresholds": {t: round(v, 3) for t, v in zip(THEMES, cal.theme_thresholds, strict=True)},
             },
         }
+        if self.general is not None:
+            self.training_summary["general_reading"] = {"threshold": round(self.general.threshold_, 4), "recall": self.general.recall}
         return self
 
     # -- prediction ----------------------------------------------------------------------------
@@ -204,8 +248,37 @@ class CascadeModel:
         idx = np.flatnonzero(routed)
         if len(idx):
             sub_items, sub_feats = [items[i] for i in idx], [feats[i] for i in idx]
-            scores = self.heads.scores(logits[idx], self.embed(sub_items))
-            second = self.fast.predictions(sub_items, sub_feats, *scores, decided_by="encoder", thresholds=self.heads.thresholds)
+            emb = self.embed(sub_items)
+            p_kind2, p_dis2, p_themes2 = self.heads.scores(logits[idx], emb)
+            complaint_threshold, theme_thresholds = self.heads.thresholds
+            # A complaint is always dissatisfied (GUIDE 4): below the floor the next kind is taken.
+            per_row = np.where(p_dis2 >= self.gate.complaint_floor, complaint_threshold, np.inf)
+            second = self.fast.predictions(
+                sub_items, sub_feats, p_kind2, p_dis2, p_themes2, decided_by="encoder", thresholds=(per_row, theme_thresholds)
+            )
+            if self.general is not None:
+                self._read_generally(second, sub_feats, emb)
             for i, p in zip(idx, second, strict=True):
                 out[i] = p
         return out
+
+    def _read_generally(self, predictions: list[Prediction], feats: list[Features], emb: np.ndarray) -> None:
+        """Mark dissatisfied, for review, what the general reading finds and the encoder model missed."""
+        assert self.general is not None and self.fast is not None
+        g = self.gate
+        general = self.general.scores(emb)
+        for p, f, score in zip(predictions, feats, general, strict=True):
+            if (
+                p.dissatisfied
+                or p.kind == "mp_enquiry"
+                or score < self.general.threshold_
+                or f.words >= g.short_words
+                or self.fast._known_share(f) >= g.general_known_below
+            ):
+                continue
+            p.dissatisfied = True
+            p.needs_review, p.status = True, "needs_review"
+            p.review_reasons.append(
+                f"a general reading of the words finds dissatisfaction ({score:.2f}) that the housing model did not "
+                f"({p.dissatisfied_score:.2f}): check whether this is a complaint"
+            )

@@ -106,6 +106,9 @@ def by_file(examples: list[Example], predictions: list[Prediction]) -> dict[str,
     groups: dict[str, list[int]] = {}
     for i, e in enumerate(examples):
         groups.setdefault(e.source.rsplit(":", 1)[0].rsplit("/", 1)[-1] or "?", []).append(i)
+    new_voices = [i for name, idx in groups.items() if name.endswith("_t.jsonl") for i in idx]
+    if new_voices and len(new_voices) < len(examples):
+        groups["all new voices (*_t)"] = sorted(new_voices)
     out = {}
     for name, idx in sorted(groups.items()):
         ex, pr = [examples[i] for i in idx], [predictions[i] for i in idx]

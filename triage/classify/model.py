@@ -273,7 +273,7 @@ class TriageModel:
         """Calibrated (kind probabilities, dissatisfied probability, theme probabilities)."""
         return self.calibrate(self.logits(feats))
 
-    def decide_kind(self, p_kind: np.ndarray, complaint_threshold: float | None = None) -> np.ndarray:
+    def decide_kind(self, p_kind: np.ndarray, complaint_threshold: float | np.ndarray | None = None) -> np.ndarray:
         complaint = KINDS.index("complaint")
         others = p_kind.copy()
         others[:, complaint] = -1.0
@@ -294,7 +294,7 @@ class TriageModel:
         p_dis: np.ndarray,
         p_themes: np.ndarray,
         decided_by: str = "tfidf",
-        thresholds: tuple[float, list[float]] | None = None,
+        thresholds: tuple[float | np.ndarray, list[float]] | None = None,
     ) -> list[Prediction]:
         """Labels, status and review reasons from calibrated scores (``thresholds``: another
         head's complaint and theme thresholds, for a cascade's second stage)."""

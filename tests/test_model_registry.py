@@ -71,7 +71,9 @@ def test_retrain_is_a_challenger_then_promote_and_rollback(project: Path) -> Non
     code, out, err = run("model", "promote", challenger, "--config", config, "--tolerance", "1")
     assert code == 0, err
     assert sha256_file(live / "model.joblib") != first_sha
-    assert json.loads((live / "model.json").read_text())["sha256"] == sha256_file(live / "model.joblib")
+    promoted = json.loads((live / "model.json").read_text())
+    assert promoted["sha256"] == sha256_file(live / "model.joblib")
+    assert promoted["name"] == "tiny" and (live / "MODEL.md").read_text().startswith("# Model card: tiny\n")
     history = registry.history(live)
     assert history[-1]["action"] == "promote" and history[-1]["version"] == challenger
 

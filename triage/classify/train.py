@@ -138,6 +138,7 @@ def train(config: TrainConfig, with_reviews: bool = False, challenger: bool = Fa
     folder = registry.staging_folder(live) if challenger else live
     files = split_files(root, "train")
     sidecar = {
+        "name": config.model.name,  # not the folder's: a challenger is written in a staging folder
         "training_data": {
             "root": str(root),
             "files": [f.name for f in files],

@@ -13,16 +13,46 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailparser_reply.parser import EmailMessage
+from mailparser_reply.parser import EmailMessage, EmailReply
+
+# Characters that ``re.IGNORECASE`` matches to an ASCII letter but ``str.lower`` does not turn into
+# one (or turns into two characters): İ, ı, ſ. Text without them is lower-cased once and searched
+# case-sensitively, which gives the same matches at the same places about four times faster.
+_FOLD_APART = ("\u0130", "\u0131", "\u017f")
+
+
+def _lowered(text: str) -> str | None:
+    """``text.lower()`` when it matches a lower-case pattern exactly as ``text`` matches the
+    pattern with ``re.IGNORECASE`` (same length, same places); None when it may not."""
+    return None if any(c in text for c in _FOLD_APART) else text.lower()
+
+
+# What each reply header mail-parser-reply knows (its HEADER_REGEX for English, below) must
+# contain, lower-cased: "On ... wrote:", an Outlook block of "From:", "Sent:", "To:" ... lines, or
+# "----- Original Message -----".
+LIBRARY_HEADER_PATTERN = (
+    r"^(?!On[.\s]*On\s(.+?\s?.+?)\swrote:)((?:> ?)*On\s(?:.+?\s?.+?)\s?wrote:)$|((?:(?:^|\n|\n(?:> ?)*)[* ]*"
+    r"(?:From|Sent|To|Subject|Date|Cc|Organization):[ *]*(?:\s{,2}).*){2,}(?:\n.*){,1})|(^-{5,} ?Original Message ?-{5,}$)"
+)
+_HEADER_MARKERS = ("wrote:", "original message", "from:", "sent:", "to:", "subject:", "date:", "cc:", "organization:")
 
 
 class _Replies(EmailMessage):
     """mail-parser-reply's splitter without its signature and disclaimer search: we keep only each
     reply's content (which does not depend on them) and find signatures ourselves, so the search
-    was a tenth of parsing time spent on a result thrown away."""
+    was a tenth of parsing time spent on a result thrown away. Text that cannot hold a reply
+    header is not searched for one (the search was a third of separating replies): it is one
+    reply, as the library reads it."""
 
     def _process_signatures_disclaimers(self, text: str) -> tuple[list[str], str]:
         return [], ""
+
+    def read(self) -> _Replies:
+        low = _lowered(self.text)
+        if low is not None and not any(marker in low for marker in _HEADER_MARKERS):
+            self.replies.append(EmailReply(content=self.text))  # what read() gives when no header matches
+            return self
+        return super().read()
 
 
 _SIGN_OFF = re.compile(
@@ -46,6 +76,7 @@ _DISCLAIMER = re.compile(
     r"subject to the freedom of information act)",
     re.IGNORECASE,
 )
+_DISCLAIMER_LOWER = re.compile(_DISCLAIMER.pattern)  # for lower-cased text (see _lowered)
 _BANNER = re.compile(
     r"^\s*(\[?external\]?:?|caution:|warning:|this (e-?mail|message) (originated|came) from outside)"
     r".{0,200}(outside|external|links|attachments|sender).*$",
@@ -136,13 +167,17 @@ def _strip_trailing_furniture(text: str) -> tuple[str, str]:
     """Move a closing sign-off block, device lines and disclaimers to the signature."""
     lines = text.rstrip().split("\n")
     cut = len(lines)
-    # Disclaimers: the first paragraph from the end that reads like one, and all after it.
-    for i in range(len(lines) - 1, max(-1, len(lines) - 40), -1):
-        if _DISCLAIMER.search(lines[i]):
-            start = i
-            while start > 0 and lines[start - 1].strip():
-                start -= 1
-            cut = min(cut, start)
+    # Disclaimers: among the last 39 lines, the paragraph of the first line that reads like one,
+    # and all after it. (A match never spans lines: the pattern has no line breaks or \s.)
+    first = max(0, len(lines) - 39)
+    block = "\n".join(lines[first:])
+    low = _lowered(block)
+    match = _DISCLAIMER_LOWER.search(low) if low is not None else _DISCLAIMER.search(block)
+    if match:
+        start = first + block.count("\n", 0, match.start())
+        while start > 0 and lines[start - 1].strip():
+            start -= 1
+        cut = start
     for i in range(len(lines) - 1, -1, -1):
         if _DEVICE_LINE.match(lines[i]) or (_SIG_DASHES.match(lines[i]) and len(lines) - i <= 12):
             cut = min(cut, i)

@@ -83,7 +83,9 @@ def decode_header(value: object) -> str:
                 text = str(email.header.make_header(parts))
             except (LookupError, UnicodeDecodeError):  # unknown or lying charset: decode leniently
                 text = " ".join(decode_bytes(c, cs) if isinstance(c, bytes) else c for c, cs in parts)
-    text = _CONTROL.sub("", text.replace("\r", "").replace("\n", " "))
+    text = text.replace("\r", "").replace("\n", " ")
+    if not text.isprintable():  # only then can it hold a control character
+        text = _CONTROL.sub("", text)
     return " ".join(text.split())
 
 

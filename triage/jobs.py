@@ -194,6 +194,7 @@ class _BatchWriter:
         from sqlalchemy import update
 
         from triage.cases import link_message
+        from triage.cases.records import cases_of_messages
         from triage.store.locks import CASES_LOCK, advisory_lock
         from triage.store.schema import classifications
 
@@ -207,11 +208,12 @@ class _BatchWriter:
                 [(r["id"], {**p.as_dict(), **a}) for r, p, a in zip(rows, predictions, routed, strict=True)],
                 conn,
             )
+            on_case = cases_of_messages(conn, [r["id"] for r in rows if r["id"] in new])  # classified by an earlier model
             for r, p, a in zip(rows, predictions, routed, strict=True):
                 if r["id"] not in new:  # another worker classified and linked it meanwhile
                     continue
                 link = link_message(
-                    conn, r, p.kind, p.dissatisfied, p.themes, a["on_complaints_register"], self.rules, self.nation
+                    conn, r, p.kind, p.dissatisfied, p.themes, a["on_complaints_register"], self.rules, self.nation, on_case
                 )
                 if link is None:
                     continue

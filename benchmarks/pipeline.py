@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from ingest import make_message  # noqa: E402  (benchmarks/ingest.py)
 
-from triage.classify.service import inputs_from_files, load_model, prediction_json  # noqa: E402
+# The model's modules are imported where they are used, not here: `--workers` starts processes
+# with spawn, which import this file again, and `triage run --workers` pays no such import.
 from triage.jobs import LoadedModel, run_pipeline  # noqa: E402
 from triage.pipeline import load  # noqa: E402
 from triage.store.db import Store  # noqa: E402
@@ -60,6 +61,8 @@ def same_inputs(jsonl: Path, mail: Path) -> None:
     sender, channel, automatic-mail mark), so the two classify figures compare like with like."""
     from dataclasses import astuple
 
+    from triage.classify.service import inputs_from_files
+
     eml = [astuple(i)[1:] for batch in inputs_from_files([mail]) for i in batch]
     texts = [astuple(i)[1:] for batch in inputs_from_files([jsonl]) for i in batch]
     differ = sum(a != b for a, b in zip(eml, texts, strict=True))
@@ -68,6 +71,8 @@ def same_inputs(jsonl: Path, mail: Path) -> None:
 
 def classify_rate(model: object, path: Path, n: int, name: str) -> float:
     """What `triage classify PATH` does after loading the model, output to /dev/null."""
+    from triage.classify.service import inputs_from_files, prediction_json
+
     t0, c0 = time.perf_counter(), time.process_time()
     with open(os.devnull, "w") as out:
         for batch in inputs_from_files([path]):
@@ -133,6 +138,8 @@ def main() -> None:
         print(f"{args.n} messages; load average before: {os.getloadavg()[0]:.2f}", flush=True)
         figures: dict[str, float] = {}
         if not args.skip_model:
+            from triage.classify.service import inputs_from_files, load_model
+
             model, _ = load_model(MODEL)
             jsonl = folder / "same.jsonl"
             with Store(folder / "texts.db") as store:

@@ -47,7 +47,7 @@ def parse(raw: bytes) -> Message | None:
     msg = Message(policy=compat32)
     try:
         _read_part(text, 0, len(text), msg, ())
-    except _NotSimple:
+    except (_NotSimple, RecursionError):  # very deep nesting: as the standard library reads it
         return None
     return msg
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from conftest import make_email
 
 from triage.ingest.email_parse import decode_header, parse_email
@@ -114,3 +116,44 @@ def test_raw_bytes_are_kept_exactly_and_hashed() -> None:
     import hashlib
 
     assert m.sha256 == hashlib.sha256(raw).hexdigest()
+
+
+def _mail_files(corpus: Path) -> list[bytes]:
+    """The shared corpus's files, and generated typical mail (benchmarks/ingest.py's)."""
+    import random
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from ingest import make_message
+
+    rng = random.Random(8)
+    return [p.read_bytes() for p in sorted(corpus.rglob("*")) if p.is_file()] + [make_message(i, rng) for i in range(200)]
+
+
+def test_parameters_are_read_as_the_standard_library_reads_them(corpus: Path) -> None:
+    """Skipping the parse of a header that cannot hold a parameter changes no answer."""
+    import email
+
+    from triage.ingest.email_parse import _has_filename, _may_hold
+
+    headers = ['text/plain; NAME="a"', "text/plain; charset*=utf-8''x", 'attachment; fileName*0="a"', "inline", "", "x; n-ame=1"]
+    for raw in _mail_files(corpus) + [f"Content-Type: {h}\nContent-Disposition: {h}\n\nx".encode() for h in headers]:
+        for part in email.message_from_bytes(raw).walk():
+            assert _has_filename(part) == bool(part.get_filename())
+            assert (part.get_content_charset() if _may_hold(part, "charset") else None) == part.get_content_charset()
+            assert (part.get_param("report-type") if _may_hold(part, "report-type") else None) == part.get_param("report-type")
+
+
+def test_the_fast_mime_reader_changes_no_stored_field(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every message reads the same through the fast reader as through the standard library's."""
+    from dataclasses import asdict
+
+    from triage.ingest import mime_fast
+
+    raws = _mail_files(corpus)
+    fast = [parse_email(raw, SRC) for raw in raws]
+    monkeypatch.setattr(mime_fast, "parse", lambda raw: None)
+    for raw, got in zip(raws, fast, strict=True):
+        expected = parse_email(raw, SRC)
+        assert type(got) is type(expected)
+        assert asdict(got) == asdict(expected)  # type: ignore[call-overload]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from triage.ingest.replies import split_body
@@ -100,3 +102,106 @@ def test_bottom_posted_reply_keeps_the_answer_as_new_text() -> None:
 def test_a_forward_with_no_new_text_is_all_quoted() -> None:
     parts = split_body("---------- Forwarded message ---------\nFrom: Bob <b@example.com>\n\nthere is mould")
     assert parts.new == "" and parts.quoted.endswith("there is mould")
+
+
+PIECES = [
+    "Hello",
+    "the boiler is broken",
+    "\n",
+    "\n\n",
+    "  ",
+    "wrote:",
+    "WROTE:",
+    "On Mon, 2 Nov 2026, Jo",
+    "From:",
+    "FROM: x",
+    "Sent: Monday",
+    "To: Jo",
+    "Subject: leak",
+    "Date: today",
+    "cc:",
+    "Organization: X",
+    "----- Original Message -----",
+    "-----ORIGINAL MESSAGE-----",
+    "> quoted",
+    "İ",
+    "ı",
+    "ſ",
+    "ſent:",
+    "K",
+    "This email is confidential",
+    "THIS E-MAIL IS PRIVATE",
+    "If you have received this message in error",
+    "ıf you are not the intended recipient",
+    "emails sent to or from us may be monitored",
+    "please consider the environment before printing",
+    "\n\n" + "_" * 32,  # an Outlook rule, which the library's normalising drops
+    "\n\n -_" + "-" * 31,
+    "\r\n",
+    "Kind regards",
+    "Jo Smith",
+    "07700 900123",
+    "Sent from my iPhone",
+    "--",
+]
+
+
+def _random_text(rng: random.Random) -> str:
+    return "".join(rng.choice(PIECES) + rng.choice([" ", "\n", "", ". "]) for _ in range(rng.randint(0, 30)))
+
+
+def test_reply_headers_are_found_as_the_library_finds_them() -> None:
+    """Our shortcut (no search when no header marker is in the text) gives the library's replies."""
+    from mailparser_reply.constants import OUTLOOK_MAIL_SEPARATOR
+
+    from triage.ingest.replies import LIBRARY_HEADER_PATTERN, _Replies, _reply_contents
+
+    assert _Replies(text="", languages=["en"]).HEADER_REGEX.pattern == LIBRARY_HEADER_PATTERN  # markers still cover it
+    assert OUTLOOK_MAIL_SEPARATOR == r"(\n{2,} ?[_-]{32,})"  # replies._LIBRARY_RULE still covers it
+    rng = random.Random(5)
+    words = ["From", "Sent", "To", "Subject", "Date", "Cc", "Organization"]
+    headers_of_one_kind = [f"Hi\n\n{w}: a\n{w.upper()}: b\n\nold" for w in words]
+    for text in headers_of_one_kind + [_random_text(rng) for _ in range(3000)]:
+        theirs = _Replies(text=text, languages=["en"]).read().replies
+        assert _reply_contents(text) == [r.content for r in theirs], repr(text)
+
+
+def _furniture_line_by_line(text: str) -> tuple[str, str]:
+    """``replies._strip_trailing_furniture`` as it was, with a case-insensitive search per line."""
+    from triage.ingest.replies import _DEVICE_LINE, _DISCLAIMER, _SIG_DASHES, _SIGN_OFF
+
+    lines = text.rstrip().split("\n")
+    cut = len(lines)
+    for i in range(len(lines) - 1, max(-1, len(lines) - 40), -1):
+        if _DISCLAIMER.search(lines[i]):
+            start = i
+            while start > 0 and lines[start - 1].strip():
+                start -= 1
+            cut = min(cut, start)
+    for i in range(len(lines) - 1, -1, -1):
+        if _DEVICE_LINE.match(lines[i]) or (_SIG_DASHES.match(lines[i]) and len(lines) - i <= 12):
+            cut = min(cut, i)
+    window_start = max(0, cut - 10)
+    for i in range(window_start, cut):
+        if _SIGN_OFF.match(lines[i]) and i > 0:
+            after = [ln for ln in lines[i + 1 : cut] if ln.strip()]
+            if len(after) <= 8 and all(len(ln.strip()) <= 60 for ln in after):
+                cut = i
+                break
+    if cut >= len(lines):
+        return text, ""
+    return "\n".join(lines[:cut]), "\n".join(lines[cut:]).strip()
+
+
+def test_disclaimers_are_found_as_a_line_by_line_search_finds_them() -> None:
+    """One search over the last lines, lower-cased, cuts where a case-insensitive search of each
+    line did."""
+    from triage.ingest.replies import _DISCLAIMER, _strip_trailing_furniture
+
+    rng = random.Random(6)
+    with_disclaimer = 0
+    for _ in range(3000):
+        text = _random_text(rng) + "\n" * rng.randint(0, 50) + _random_text(rng)
+        with_disclaimer += bool(_DISCLAIMER.search(text))
+        assert _strip_trailing_furniture(text) == _furniture_line_by_line(text), repr(text)
+    assert with_disclaimer > 500

@@ -226,23 +226,24 @@ def refresh(conn: Connection, case_pk: int, nation: str = "england") -> None:
     _write_case(conn, case_pk, events(conn, case_pk), people, themes, nation)
 
 
-def _write_case(conn: Connection, case_pk: int, evs: list[Event], people: list[Contact], themes: set[str], nation: str) -> None:
+def _case_state(evs: list[Event], people: list[Contact], themes: set[str], nation: str) -> dict[str, Any]:
+    """What is cached on a case (stage, themes, next clock, breaches, dates), from its events and contacts."""
     due_date, due_what = clock(evs, people, nation)
     dates = [c.received for c in people if c.received]
-    conn.execute(
-        _UPDATE_CASE,
-        dict(
-            pk=case_pk,
-            stage=stage_of(evs),
-            themes=sorted(themes),
-            due_date=due_date,
-            due_what=due_what,
-            flags=[f.as_dict() for f in breaches(evs, people, None, nation)],
-            opened_at=min(dates) if dates else None,
-            last_contact_at=max(dates) if dates else None,
-            updated_at=_now(),
-        ),
+    return dict(
+        stage=stage_of(evs),
+        themes=sorted(themes),
+        due_date=due_date,
+        due_what=due_what,
+        flags=[f.as_dict() for f in breaches(evs, people, None, nation)],
+        opened_at=min(dates) if dates else None,
+        last_contact_at=max(dates) if dates else None,
+        updated_at=_now(),
     )
+
+
+def _write_case(conn: Connection, case_pk: int, evs: list[Event], people: list[Contact], themes: set[str], nation: str) -> None:
+    conn.execute(_UPDATE_CASE, dict(pk=case_pk, **_case_state(evs, people, themes, nation)))
 
 
 def _relink(conn: Connection, case_pk: int, new: Contact, is_contact: bool, rules: CaseRules, nation: str) -> Link:
@@ -265,6 +266,14 @@ def _opening_stage(msg: dict[str, Any], kind: str, on_register: bool) -> str | N
     return "service_request" if kind == "service_request" else None
 
 
+def cases_of_messages(conn: Connection, message_pks: list[int]) -> dict[int, int]:
+    """The case each of these messages is on (those on none are left out): one query for a batch."""
+    if not message_pks:
+        return {}
+    query = select(case_messages.c.message_pk, case_messages.c.case_pk).where(case_messages.c.message_pk.in_(message_pks))
+    return {r.message_pk: r.case_pk for r in conn.execute(query)}
+
+
 def link_message(
     conn: Connection,
     msg: dict[str, Any],
@@ -274,15 +283,18 @@ def link_message(
     on_register: bool,
     rules: CaseRules,
     nation: str = "england",
+    on_case: dict[int, int] | None = None,
 ) -> Link | None:
     """Put a classified message on its case (opening one when it should) and return the link
-    with the ghost-stage flags the case's history raises. None: the message stays off cases."""
+    with the ghost-stage flags the case's history raises. None: the message stays off cases.
+    ``on_case``: the cases of a batch's messages read beforehand (``cases_of_messages``, in this
+    transaction), instead of one query per message."""
     refs = _references(msg, rules)
     from_landlord = rules.from_landlord(msg.get("sender_addr") or "")
     is_contact = not from_landlord and not msg.get("automated")
     received = as_utc(msg.get("received_at"))
     new = Contact(msg["id"], received, kind == "complaint" or dissatisfied, msg.get("subject") or "")
-    already = conn.scalar(_CASE_OF_MESSAGE, {"pk": msg["id"]})
+    already = conn.scalar(_CASE_OF_MESSAGE, {"pk": msg["id"]}) if on_case is None else on_case.get(msg["id"])
     if already is not None:  # classified again (a new model): read the case as it was when it came
         return _relink(conn, already, new, is_contact, rules, nation)
     link = (
@@ -293,35 +305,32 @@ def link_message(
     evs: list[Event] = []
     people: list[Contact] = []
     case_themes: set[str] = set()
+    written = False  # the case row already holds what _write_case would write
     if link is None:
         if kind not in OPENS_CASE or not is_contact:
             return None
-        case_pk = conn.execute(
-            _INSERT["cases"],
-            dict(
-                resident="" if kind == "mp_enquiry" else resident_key(msg),
-                title=(msg.get("subject") or "")[:200],
-                stage="none",
-                themes=sorted(themes),
-                opened_at=received,
-                last_contact_at=received,
-                updated_at=_now(),
-            ),
-        ).inserted_primary_key[0]
-        link = Link(case_pk, "new", "no earlier message of its thread, reference or resident and theme")
         stage = _opening_stage(msg, kind, on_register)
         if stage is not None:
             why = "on the complaints register" if on_register else "classified a service request"
-            opened = Event(
-                "received",
-                stage,
-                (received or _now()).astimezone(UK).date(),  # the UK date: working days are UK days
-                reason=f"{why} (triage)",
-                message_pk=msg["id"],
-                recorded_by="triage",
+            evs.append(
+                Event(
+                    "received",
+                    stage,
+                    (received or _now()).astimezone(UK).date(),  # the UK date: working days are UK days
+                    reason=f"{why} (triage)",
+                    message_pk=msg["id"],
+                    recorded_by="triage",
+                )
             )
+        # A new case is written whole at once (its first event and contact are known here).
+        state = _case_state(evs, [new], set(themes), nation)
+        resident = "" if kind == "mp_enquiry" else resident_key(msg)
+        title = (msg.get("subject") or "")[:200]
+        case_pk = conn.execute(_INSERT["cases"], dict(resident=resident, title=title, **state)).inserted_primary_key[0]
+        written = True
+        link = Link(case_pk, "new", "no earlier message of its thread, reference or resident and theme")
+        for opened in evs:
             _insert_event(conn, case_pk, opened)
-            evs.append(opened)
     else:
         evs = events(conn, link.case_pk)
         people, case_themes = _contacts_and_themes(conn, link.case_pk)
@@ -347,7 +356,8 @@ def link_message(
     if is_contact:
         people.append(new)
         case_themes.update(themes)
-    _write_case(conn, link.case_pk, evs, people, case_themes, nation)
+    if not written:
+        _write_case(conn, link.case_pk, evs, people, case_themes, nation)
     return link
 
 

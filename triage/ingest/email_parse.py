@@ -68,7 +68,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
 
 def decode_header(value: object) -> str:
     """A header value as text: RFC 2047 words decoded, raw 8-bit bytes guessed, controls dropped."""
-    if value is None:
+    if not value:  # absent (most of the headers automail.detect asks for)
         return ""
     text = str(value)
     if not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text):  # 8-bit bytes kept as surrogates by compat32
@@ -83,7 +83,9 @@ def decode_header(value: object) -> str:
                 text = str(email.header.make_header(parts))
             except (LookupError, UnicodeDecodeError):  # unknown or lying charset: decode leniently
                 text = " ".join(decode_bytes(c, cs) if isinstance(c, bytes) else c for c, cs in parts)
-    text = _CONTROL.sub("", text.replace("\r", "").replace("\n", " "))
+    text = text.replace("\r", "").replace("\n", " ")
+    if not text.isprintable():  # only then can it hold a control character
+        text = _CONTROL.sub("", text)
     return " ".join(text.split())
 
 
@@ -131,9 +133,22 @@ def _addresses(value: str) -> list[tuple[str, str]]:
         return [("", value)]
 
 
+def _may_hold(part: MimeMessage, name: str, header: str = "content-type") -> bool:
+    """False when the header cannot hold the parameter ``name`` (the standard library compares
+    parameter names lower-cased, so a header holding it has ``name`` in it lower-cased). Then its
+    parse of the header, repeated on every call and a tenth of reading a message, is skipped."""
+    return name in _raw_header(part, header).lower()
+
+
+def _has_filename(part: MimeMessage) -> bool:
+    """``bool(part.get_filename())``, without the parse where no header names a parameter with
+    "name" in it (get_filename reads Content-Disposition's filename, then Content-Type's name)."""
+    return (_may_hold(part, "name", "content-disposition") or _may_hold(part, "name")) and bool(part.get_filename())
+
+
 def _is_attachment(part: MimeMessage) -> bool:
     disposition = _raw_header(part, "content-disposition").lower()
-    return disposition.startswith("attachment") or (bool(part.get_filename()) and not disposition.startswith("inline"))
+    return disposition.startswith("attachment") or (not disposition.startswith("inline") and _has_filename(part))
 
 
 def _part_text(part: MimeMessage, defects: list[str]) -> str:
@@ -145,7 +160,7 @@ def _part_text(part: MimeMessage, defects: list[str]) -> str:
     if payload is None:
         raw = part.get_payload()
         payload = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
-    return decode_bytes(payload, part.get_content_charset())
+    return decode_bytes(payload, part.get_content_charset() if _may_hold(part, "charset") else None)
 
 
 def _filename(part: MimeMessage) -> str:
@@ -258,7 +273,9 @@ def _to_message(msg: MimeMessage, raw: bytes, source: Source, channel: str) -> M
     references = MESSAGE_ID.findall(header("references"))
     text, body_format, attachments = _extract(msg, defects)
     parts = split_body(text)
-    automated = automail.detect(get, msg.get_content_type(), (msg.get_param("report-type") or "").lower())
+    automated = automail.detect(
+        get, msg.get_content_type(), ((msg.get_param("report-type") if _may_hold(msg, "report-type") else None) or "").lower()
+    )
     return Message(
         source=source,
         channel=channel,

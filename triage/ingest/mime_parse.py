@@ -18,6 +18,8 @@ from email._policybase import compat32
 from email.message import Message
 from typing import Any
 
+from triage.ingest import mime_fast
+
 _PREFIX = "(?P<sep>"
 _SUFFIX = r")(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$"
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)  # re.escape only puts a backslash before a character
@@ -90,7 +92,15 @@ class FeedParser(_feedparser.BytesFeedParser):
 
 
 def message_from_bytes(raw: bytes) -> Message:
-    """As ``email.message_from_bytes(raw)`` (compat32)."""
+    """As ``email.message_from_bytes(raw)`` (compat32): well-formed mail through
+    :func:`triage.ingest.mime_fast.parse`, the rest through the standard library's own code."""
+    if (msg := mime_fast.parse(raw)) is not None:
+        return msg
+    return stdlib_message_from_bytes(raw)
+
+
+def stdlib_message_from_bytes(raw: bytes) -> Message:
+    """The standard library's feed parser (without its per-boundary compiles)."""
     parser = FeedParser(policy=compat32)
     parser.feed(raw)
     return parser.close()

@@ -13,7 +13,32 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from mailparser_reply.parser import EmailMessage
+from mailparser_reply.parser import EmailMessage, EmailReply
+
+# Characters that ``re.IGNORECASE`` matches to an ASCII letter but ``str.lower`` does not turn into
+# one (or turns into two characters): İ, ı, ſ. Text without them is lower-cased once and searched
+# case-sensitively, which gives the same matches at the same places about four times faster.
+_FOLD_APART = ("\u0130", "\u0131", "\u017f")
+
+
+def _lowered(text: str) -> str | None:
+    """``text.lower()`` when it matches a lower-case pattern exactly as ``text`` matches the
+    pattern with ``re.IGNORECASE`` (same length, same places); None when it may not."""
+    return None if any(c in text for c in _FOLD_APART) else text.lower()
+
+
+# What each reply header mail-parser-reply knows (its HEADER_REGEX for English, below) must
+# contain, lower-cased: "On ... wrote:", an Outlook block of "From:", "Sent:", "To:" ... lines, or
+# "----- Original Message -----".
+LIBRARY_HEADER_PATTERN = (
+    r"^(?!On[.\s]*On\s(.+?\s?.+?)\swrote:)((?:> ?)*On\s(?:.+?\s?.+?)\s?wrote:)$|((?:(?:^|\n|\n(?:> ?)*)[* ]*"
+    r"(?:From|Sent|To|Subject|Date|Cc|Organization):[ *]*(?:\s{,2}).*){2,}(?:\n.*){,1})|(^-{5,} ?Original Message ?-{5,}$)"
+)
+_HEADER_MARKERS = ("wrote:", "original message", "from:", "sent:", "to:", "subject:", "date:", "cc:", "organization:")
+
+
+# What the library's rule fix-up (``([^\n])(\n{2,} ?[_-]{32,})``, in its _normalize_text) must contain.
+_LIBRARY_RULE = re.compile(r"\n\n ?[_-]{32}")
 
 
 class _Replies(EmailMessage):
@@ -23,6 +48,18 @@ class _Replies(EmailMessage):
 
     def _process_signatures_disclaimers(self, text: str) -> tuple[list[str], str]:
         return [], ""
+
+
+def _reply_contents(head: str) -> list[str]:
+    """The content of each reply mail-parser-reply finds in ``head``. Text that cannot hold a
+    reply header (most new text) is not searched for one: it is one reply, the text with each line
+    stripped, as the library reads it. The search and the library's set-up were half the time of
+    separating replies."""
+    text = "\n".join([line.strip() for line in head.replace("\r\n", "\n").split("\n")])  # the library's normalising
+    low = _lowered(text)
+    if low is None or _LIBRARY_RULE.search(text) or any(marker in low for marker in _HEADER_MARKERS):
+        return [r.content for r in _Replies(text=head, languages=["en"]).read().replies]
+    return [EmailReply(content=text).content]
 
 
 _SIGN_OFF = re.compile(
@@ -46,6 +83,7 @@ _DISCLAIMER = re.compile(
     r"subject to the freedom of information act)",
     re.IGNORECASE,
 )
+_DISCLAIMER_LOWER = re.compile(_DISCLAIMER.pattern)  # for lower-cased text (see _lowered)
 _BANNER = re.compile(
     r"^\s*(\[?external\]?:?|caution:|warning:|this (e-?mail|message) (originated|came) from outside)"
     r".{0,200}(outside|external|links|attachments|sender).*$",
@@ -85,12 +123,12 @@ def split_body(text: str) -> BodyParts:
     # for residents' mail ("Thanks, all sorted now." is a message, not a sign-off), so the first
     # reply is kept whole and our own rules below find the signature.
     try:
-        replies = _Replies(text=head, languages=["en"]).read().replies if head.strip() else []
+        replies = _reply_contents(head) if head.strip() else []
     except Exception:  # a reply parser failure must never lose the body
         replies = []
     if replies:
-        new = replies[0].content
-        quoted_parts = [r.content for r in replies[1:]]
+        new = replies[0]
+        quoted_parts = replies[1:]
     else:
         new, quoted_parts = head, []
     quoted = "\n\n".join(p for p in [*quoted_parts, tail] if p and p.strip())
@@ -136,13 +174,17 @@ def _strip_trailing_furniture(text: str) -> tuple[str, str]:
     """Move a closing sign-off block, device lines and disclaimers to the signature."""
     lines = text.rstrip().split("\n")
     cut = len(lines)
-    # Disclaimers: the first paragraph from the end that reads like one, and all after it.
-    for i in range(len(lines) - 1, max(-1, len(lines) - 40), -1):
-        if _DISCLAIMER.search(lines[i]):
-            start = i
-            while start > 0 and lines[start - 1].strip():
-                start -= 1
-            cut = min(cut, start)
+    # Disclaimers: among the last 39 lines, the paragraph of the first line that reads like one,
+    # and all after it. (A match never spans lines: the pattern has no line breaks or \s.)
+    first = max(0, len(lines) - 39)
+    block = "\n".join(lines[first:])
+    low = _lowered(block)
+    match = _DISCLAIMER_LOWER.search(low) if low is not None else _DISCLAIMER.search(block)
+    if match:
+        start = first + block.count("\n", 0, match.start())
+        while start > 0 and lines[start - 1].strip():
+            start -= 1
+        cut = start
     for i in range(len(lines) - 1, -1, -1):
         if _DEVICE_LINE.match(lines[i]) or (_SIG_DASHES.match(lines[i]) and len(lines) - i <= 12):
             cut = min(cut, i)

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from triage.errors import InputError
-from triage.ingest.survey import csv_text, parse_date
+from triage.ingest.survey import csv_text, open_workbook, parse_date
 
 HEADER_SEARCH_ROWS = 20  # a title block above the header is a few rows at most
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug included)
@@ -162,15 +162,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[object]]]:
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise InputError(
-            f"{path}: could not open the spreadsheet ({exc.__class__.__name__}: {exc}). "
-            "Check it is a real .xlsx file (not .xls or a renamed CSV) and not password-protected."
-        ) from exc
+    book = open_workbook(path)
     try:
         for number, row in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
             if any(cell not in (None, "") and str(cell).strip() for cell in row):

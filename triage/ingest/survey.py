@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 from triage.errors import InputError, SurveyColumnError
 from triage.message import UK, Message, Source
@@ -117,16 +118,22 @@ def _read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, obje
     return header, rows()
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, object]]]]:
+def open_workbook(path: Path) -> Any:
+    """An .xlsx file opened read-only (values, not formulas), or an error that says what to check.
+    Survey exports and complaint registers both read their first sheet through this."""
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
         raise InputError(
             f"{path}: could not open the spreadsheet ({exc.__class__.__name__}: {exc}). "
             "Check it is a real .xlsx file (not .xls or a renamed CSV) and not password-protected."
         ) from exc
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, object]]]]:
+    book = open_workbook(path)
     sheet = book.worksheets[0]
     rows_iter = sheet.iter_rows(values_only=True)
     first = next(rows_iter, None) or ()

@@ -124,3 +124,13 @@ def test_a_titled_register_reports_every_stage_spelling(tmp_path: Path, suffix: 
     assert report.table("register_problems").rows == []
     kinds = dict(zip(report.table("volumes_by_kind").columns, report.table("volumes_by_kind").rows[-1], strict=True))
     assert (kinds["Complaint"], kinds["Informal resolution"], kinds["Stage 0"]) == (4, 1, 1)
+
+
+def test_a_register_that_is_not_a_real_workbook_is_a_clear_error(tmp_path: Path) -> None:
+    from triage.errors import InputError
+
+    register = tmp_path / "register.xlsx"
+    register.write_text("Reference,Date received\nCOMP-1,01/04/2024\n")  # a CSV renamed .xlsx
+    with pytest.raises(InputError, match=r"register\.xlsx: could not open the spreadsheet .*not \.xls or a renamed CSV"):
+        header, rows = read_register(register, ["Reference"])
+        list(rows)

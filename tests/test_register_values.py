@@ -132,5 +132,5 @@ def test_a_register_that_is_not_a_real_workbook_is_a_clear_error(tmp_path: Path)
     register = tmp_path / "register.xlsx"
     register.write_text("Reference,Date received\nCOMP-1,01/04/2024\n")  # a CSV renamed .xlsx
     with pytest.raises(InputError, match=r"register\.xlsx: could not open the spreadsheet .*not \.xls or a renamed CSV"):
-        header, rows = read_register(register, ["Reference"])
+        _header, rows = read_register(register, ["Reference"])
         list(rows)

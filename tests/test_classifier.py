@@ -309,3 +309,16 @@ def test_figures_by_file_put_the_new_voices_together_beside_each_file() -> None:
     assert set(rows) == {"a_t.jsonl", "b_t.jsonl", "test_a.jsonl", "all new voices (*_t)"}
     together = rows["all new voices (*_t)"]
     assert together["examples"] == 2 and together["complaint_recall"] == 1.0 and together["complaint_precision"] == 0.5
+
+
+def test_a_model_saved_before_the_encoder_stage_rules_keeps_its_behaviour() -> None:
+    import pickle
+
+    from triage.classify.cascade import GateConfig
+
+    old = GateConfig()
+    for name in ("complaint_floor", "general_c", "general_recall", "general_known_below"):
+        del old.__dict__[name]  # as a gate pickled before these settings existed
+    restored = pickle.loads(pickle.dumps(old))
+    assert restored.complaint_floor == 0.0 and restored.general_recall == 0.0
+    assert pickle.loads(pickle.dumps(GateConfig())).complaint_floor == 0.2  # a new model keeps its own

@@ -49,6 +49,11 @@ class GateConfig:
     general_recall: float = 0.90  # its threshold: this out-of-fold recall of dissatisfaction; 0 turns it off
     general_known_below: float = 0.95  # it reads short messages with fewer known words than this
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A model saved before a rule existed keeps the behaviour it was measured with (a rolled-
+        # back version answers as it did when it was live), not the new rule's default.
+        self.__dict__.update({"complaint_floor": 0.0, "general_recall": 0.0, **state})
+
 
 def encoder_text(item: TextInput, max_chars: int = 1000) -> str:
     """What the encoder reads: the subject and the new text (as the kind heads do)."""

@@ -48,7 +48,7 @@ def test_train_evaluate_classify_end_to_end_and_deterministic(tiny_project: Path
     assert code == 0, err
     first = json.loads(out)
     folder = tiny_project / "models" / "tiny"
-    assert {p.name for p in folder.iterdir()} == {"model.joblib", "model.json", "MODEL.md"}
+    assert {p.name for p in folder.iterdir()} == {"model.pkl.zlib", "model.json", "MODEL.md"}
     meta = json.loads((folder / "model.json").read_text())
     assert set(meta) >= {"sha256", "versions", "training_data", "config", "metrics"}
     assert meta["versions"]["scikit-learn"] and len(meta["training_data"]["sha256"]) == 64
@@ -92,10 +92,10 @@ def test_train_evaluate_classify_end_to_end_and_deterministic(tiny_project: Path
 def test_tampered_model_is_refused_naming_the_file(tmp_path: Path) -> None:
     folder = tmp_path / "default"
     shutil.copytree(ROOT / "models" / "default", folder)
-    data = bytearray((folder / "model.joblib").read_bytes())
+    data = bytearray((folder / "model.pkl.zlib").read_bytes())
     data[len(data) // 2] ^= 0xFF
-    (folder / "model.joblib").write_bytes(bytes(data))
-    with pytest.raises(ModelError, match=r"model\.joblib: refused to load: its SHA-256"):
+    (folder / "model.pkl.zlib").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=r"model\.pkl\.zlib: refused to load: its SHA-256"):
         load_model(folder)
     code, _, err = run("classify", str(ROOT / "triage/sample/mailbox/01-kitchen-tap-dripping.eml"), "--model", str(folder))
     assert code == 1 and "refused to load" in err and "Traceback" not in err
@@ -194,7 +194,7 @@ def tiny_cascade(tiny_project: Path) -> Path:
 def test_cascade_sends_short_and_uncertain_messages_to_the_encoder_model(tiny_cascade: Path) -> None:
     meta = json.loads((tiny_cascade / "model.json").read_text())
     assert meta["encoder"]["name"] == "all-minilm-l6-v2" and meta["encoder"]["licence"] == "Apache-2.0"
-    assert set(meta["files"]) == {"model.joblib", "MODEL.md"} and meta["files"]["model.joblib"]["sha256"] == meta["sha256"]
+    assert set(meta["files"]) == {"model.pkl.zlib", "MODEL.md"} and meta["files"]["model.pkl.zlib"]["sha256"] == meta["sha256"]
     assert "Cascade and sentence encoder" in (tiny_cascade / "MODEL.md").read_text()
     model, _ = load_model(tiny_cascade)
     short = TextInput("s", "", "still waiting pls", channel="social")
@@ -249,21 +249,21 @@ def test_cascade_without_its_encoder_is_refused(tiny_cascade: Path, tmp_path: Pa
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        ("flip", r"model\.joblib: refused to load: its SHA-256"),
-        ("truncate", r"model\.joblib: refused to load: .* bytes where the sidecar says"),
+        ("flip", r"model\.pkl\.zlib: refused to load: its SHA-256"),
+        ("truncate", r"model\.pkl\.zlib: refused to load: .* bytes where the sidecar says"),
         ("card", r"MODEL\.md: refused to load: its SHA-256"),
-        ("outside", r"lists '\.\./model\.joblib', outside its folder"),
-        ("unlisted", r"does not list model\.joblib"),
+        ("outside", r"lists '\.\./model\.pkl\.zlib', outside its folder"),
+        ("unlisted", r"does not list model\.pkl\.zlib"),
     ],
 )
 def test_a_tampered_or_truncated_model_folder_is_refused_before_unpickling(
     tiny_cascade: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str, message: str
 ) -> None:
-    import joblib
+    from triage.classify import artefact
 
     folder = tmp_path / "models" / "copy"
     shutil.copytree(tiny_cascade, folder)
-    model_file = folder / "model.joblib"
+    model_file = folder / "model.pkl.zlib"
     data = bytearray(model_file.read_bytes())
     meta = json.loads((folder / "model.json").read_text())
     if damage == "flip":
@@ -275,20 +275,48 @@ def test_a_tampered_or_truncated_model_folder_is_refused_before_unpickling(
         card = (folder / "MODEL.md").read_text()
         (folder / "MODEL.md").write_text(card.replace("Model card", "Model cord", 1))
     elif damage == "outside":
-        meta["files"]["../model.joblib"] = meta["files"]["model.joblib"]
+        meta["files"]["../model.pkl.zlib"] = meta["files"]["model.pkl.zlib"]
         (folder / "model.json").write_text(json.dumps(meta))
     else:
-        meta["files"].pop("model.joblib")
+        meta["files"].pop("model.pkl.zlib")
         (folder / "model.json").write_text(json.dumps(meta))
 
     def never(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("joblib.load was called on an unverified folder")
+        raise AssertionError("the model was unpickled from an unverified folder")
 
-    monkeypatch.setattr(joblib, "load", never)
+    monkeypatch.setattr(artefact, "_unpickle", never)
     with pytest.raises(ModelError, match=message):
         load_model(folder)
     code, _, err = run("classify", str(ROOT / "triage/sample/mailbox/01-kitchen-tap-dripping.eml"), "--model", str(folder))
     assert code == 1 and "Traceback" not in err
+
+
+def test_a_model_saved_with_joblib_before_december_2026_still_loads_and_answers_the_same(
+    tiny_cascade: Path, tmp_path: Path
+) -> None:
+    """Older versions kept by the registry are model.joblib: a rollback must still load them."""
+    import joblib
+
+    from triage.classify.artefact import LEGACY_MODEL_FILE, MODEL_FILE
+    from triage.classify.integrity import file_record
+
+    folder = tmp_path / "models" / "old"
+    shutil.copytree(tiny_cascade, folder)
+    model, _ = load_model(folder)
+    model.encoder = None  # as pickled
+    joblib.dump(model, folder / LEGACY_MODEL_FILE, compress=3)
+    (folder / MODEL_FILE).unlink()
+    meta = json.loads((folder / "model.json").read_text())
+    meta["files"].pop(MODEL_FILE)
+    meta["files"][LEGACY_MODEL_FILE] = file_record(folder / LEGACY_MODEL_FILE)
+    meta["sha256"] = meta["files"][LEGACY_MODEL_FILE]["sha256"]
+    (folder / "model.json").write_text(json.dumps(meta))
+    items = [
+        TextInput("a", "", "still waiting pls", channel="social"),
+        TextInput("b", "Leak", "The kitchen tap drips, please send someone."),
+    ]
+    old, new = load_model(folder)[0].predict(items), load_model(tiny_cascade)[0].predict(items)
+    assert [p.as_dict() for p in old] == [p.as_dict() for p in new]
 
 
 def test_figures_by_file_put_the_new_voices_together_beside_each_file() -> None:

@@ -117,7 +117,7 @@ def test_health_passes_then_names_the_stopped_mailbox(
 def test_health_names_a_missing_store_and_a_changed_model(tmp_path: Path) -> None:
     model = tmp_path / "model"
     shutil.copytree(MODEL, model)
-    with (model / "model.joblib").open("ab") as f:
+    with (model / "model.pkl.zlib").open("ab") as f:
         f.write(b"\0")
     code, report = _health("--store", str(tmp_path / "nowhere.db"), "--model", str(model))
     assert code == 1 and not (tmp_path / "nowhere.db").exists()  # health never creates a store

@@ -49,13 +49,13 @@ def test_retrain_is_a_challenger_then_promote_and_rollback(project: Path) -> Non
     config = str(project / "train.toml")
     live = project / "models" / "tiny"
     assert run("train", "--config", config, "--json")[0] == 0
-    first_sha = sha256_file(live / "model.joblib")
+    first_sha = sha256_file(live / "model.pkl.zlib")
 
     # more data: the retrained model is kept beside the live one, which does not change
     _corpus(project, {"train": 90})
     code, out, err = run("train", "--config", config)
     assert code == 0, err
-    assert "Challenger written to" in out and sha256_file(live / "model.joblib") == first_sha
+    assert "Challenger written to" in out and sha256_file(live / "model.pkl.zlib") == first_sha
     code, out, _ = run("model", "list", "--config", config, "--json")
     versions = json.loads(out)
     assert [v["live"] for v in versions].count(True) == 1 and len(versions) == 2
@@ -70,16 +70,16 @@ def test_retrain_is_a_challenger_then_promote_and_rollback(project: Path) -> Non
     # a huge tolerance makes it no worse by definition; promote swaps the live folder whole
     code, out, err = run("model", "promote", challenger, "--config", config, "--tolerance", "1")
     assert code == 0, err
-    assert sha256_file(live / "model.joblib") != first_sha
+    assert sha256_file(live / "model.pkl.zlib") != first_sha
     promoted = json.loads((live / "model.json").read_text())
-    assert promoted["sha256"] == sha256_file(live / "model.joblib")
+    assert promoted["sha256"] == sha256_file(live / "model.pkl.zlib")
     assert promoted["name"] == "tiny" and (live / "MODEL.md").read_text().startswith("# Model card: tiny\n")
     history = registry.history(live)
     assert history[-1]["action"] == "promote" and history[-1]["version"] == challenger
 
     code, out, err = run("model", "rollback", "--config", config)
     assert code == 0, err
-    assert sha256_file(live / "model.joblib") == first_sha
+    assert sha256_file(live / "model.pkl.zlib") == first_sha
     code, out, _ = run("model", "list", "--config", config)
     live_rows = [line for line in out.splitlines() if line.startswith("* 2")]
     assert len(live_rows) == 1 and first_sha[:12] in live_rows[0]
@@ -90,7 +90,7 @@ def test_retrain_is_a_challenger_then_promote_and_rollback(project: Path) -> Non
     code, out, err = run("model", "promote", "--config", config)
     assert code != 0
     assert "stays a challenger" in err and "--force" in err
-    assert sha256_file(live / "model.joblib") == first_sha
+    assert sha256_file(live / "model.pkl.zlib") == first_sha
     code, out, err = run("model", "promote", "--config", config, "--force")
     assert code == 0, err
     assert registry.history(live)[-1]["forced"] is True

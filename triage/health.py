@@ -68,13 +68,13 @@ def check_store(url: str) -> Check:
 
 
 def check_model(folder: Path) -> Check:
-    from triage.classify.artefact import MODEL_FILE, read_sidecar, sha256_file
+    from triage.classify.artefact import model_path, read_sidecar, sha256_file
 
     try:
         meta = read_sidecar(folder)
     except TriageError as exc:
         return Check("model", str(folder), False, str(exc))
-    path = folder / MODEL_FILE
+    path = model_path(folder, meta)
     if not path.is_file():
         return Check("model", str(folder), False, f"{path} is missing. Retrain with `triage train` or restore the folder.")
     if sha256_file(path) != meta.get("sha256"):

@@ -64,8 +64,8 @@ Scored as the corpora's READMEs say (`../shared/corpora/*/README.md`).
 {_real_text(real)}""")
     parts.append("""
 ## Integrity
-`model.json` lists the size and SHA-256 of `model.joblib` and of this card (and of every encoder
+`model.json` lists the size and SHA-256 of `model.pkl.zlib` and of this card (and of every encoder
 file). Loading checks them all before anything is unpickled, and refuses a missing, truncated or
-changed file with a message naming it; only `model.joblib` from the verified folder is unpickled.
+changed file with a message naming it; only `model.pkl.zlib` from the verified folder is unpickled.
 """)
     return "\n".join(parts)

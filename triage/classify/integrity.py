@@ -1,5 +1,5 @@
 """Checksums for model folders: every file a model reads is listed with its size and SHA-256,
-and checked before it is read. joblib (pickle) can run code when it loads, so nothing is
+and checked before it is read. pickle can run code when it loads, so nothing is
 unpickled until its bytes are known to be the ones training wrote."""
 
 from __future__ import annotations

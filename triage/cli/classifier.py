@@ -36,7 +36,7 @@ def train(config_file: Path, with_reviews: bool, replace: bool, as_json: bool) -
     """Train the classifier on training_data/train and report it on training_data/dev.
 
     Deterministic: the same data and config give the same model and metrics. Writes
-    models/<name>/model.joblib, its sidecar model.json (checksum, versions, data hash, config,
+    models/<name>/model.pkl.zlib, its sidecar model.json (checksum, versions, data hash, config,
     metrics) and the model card MODEL.md.
 
     With --with-reviews, staff decisions exported by `triage export-reviews` are added to the

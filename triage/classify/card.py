@@ -47,8 +47,9 @@ unfamiliar (under {gate.get("known_below")} of its words in the vocabulary). On 
 
 Two rules in the encoder model's stage: it calls a message a complaint only when its dissatisfied
 score is at least {gate.get("complaint_floor")} (a complaint is always dissatisfied, GUIDE 4); and a general
-reading of dissatisfaction from the embedding alone (logistic regression, C {gate.get("general_c")}, threshold
-at out-of-fold recall {gate.get("general_recall")}) marks a short message whose words are under
+reading of dissatisfaction from the embedding alone (logistic regression, C {gate.get("general_c")}, learnt from
+training messages under {gate.get("general_train_words", "any number of")} words, threshold at out-of-fold recall
+{gate.get("general_recall")}) marks a short message whose words are under
 {gate.get("general_known_below")} known as dissatisfied, for review, when the encoder model did not. It only
 ever adds dissatisfaction and never changes the kind; the flags then show a possible ghost stage.
 

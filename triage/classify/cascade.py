@@ -48,6 +48,7 @@ class GateConfig:
     general_c: float = 0.03  # inverse regularisation of the general dissatisfaction reading (embedding only)
     general_recall: float = 0.90  # its threshold: this out-of-fold recall of dissatisfaction; 0 turns it off
     general_known_below: float = 0.95  # it reads short messages with fewer known words than this
+    general_train_words: int = 60  # it learns from messages with fewer words than this (it only reads short ones)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # A model saved before a rule existed keeps the behaviour it was measured with (a rolled-
@@ -206,10 +207,17 @@ class CascadeModel:
         with threadpool_limits(limits=1, user_api="blas"):  # small dense fits: extra BLAS threads only spin
             self.heads = EncoderHeads(self.gate).fit(self.fast, self.fast.oof_logits_, emb, examples)
             if self.gate.general_recall > 0:
+                # It reads only short messages, so it learns from shortish ones: long letters taught
+                # it our corpus's wording of dissatisfaction, not the one-liners it is for.
+                assert self.fast.words_ is not None
+                rows = np.flatnonzero(self.fast.words_ < self.gate.general_train_words)
+                y = np.array([examples[i].kind == "complaint" or examples[i].dissatisfied for i in rows])
+                if min(y.sum(), len(y) - y.sum()) < self.config.folds:  # too few short ones to learn from
+                    rows = np.arange(len(examples))
                 self.general = GeneralReading(self.gate.general_c, self.gate.general_recall).fit(
-                    emb, examples, self.config.seed, self.config.folds
+                    emb[rows], [examples[i] for i in rows], self.config.seed, self.config.folds
                 )
-        self.fast.oof_logits_ = None
+        self.fast.oof_logits_, self.fast.words_ = None, None
         cal = self.heads.calibration_
         assert cal is not None
         self.training_summary = {
@@ -222,7 +230,11 @@ class CascadeModel:
             },
         }
         if self.general is not None:
-            self.training_summary["general_reading"] = {"threshold": round(self.general.threshold_, 4), "recall": self.general.recall}
+            self.training_summary["general_reading"] = {
+                "threshold": round(self.general.threshold_, 4),
+                "recall": self.general.recall,
+                "trained_on": f"messages under {self.gate.general_train_words} words",
+            }
         return self
 
     # -- prediction ----------------------------------------------------------------------------

@@ -117,7 +117,7 @@ class TriageModel:
     training_summary: dict[str, Any] = field(default_factory=dict)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "oof_logits_"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("oof_logits_", "words_")}
 
     # -- training ------------------------------------------------------------------------------
     def fit(self, examples: list[Example]) -> TriageModel:
@@ -175,8 +175,10 @@ class TriageModel:
                 model = head(cfg.c_themes).fit(x_theme[train_idx], y, sample_weight=w[train_idx])
                 oof_themes[test_idx, k] = model.decision_function(x_theme[test_idx])
 
-        # Kept for a cascade's second stage, which learns from these out-of-fold scores; not saved.
+        # Kept for a cascade's second stage, which learns from these out-of-fold scores and word
+        # counts; not saved.
         self.oof_logits_: np.ndarray | None = np.hstack([oof_kind, oof_dis[:, None], oof_themes])
+        self.words_: np.ndarray | None = np.array([f.words for f in feats])
         self.temperature = _fit_temperature(oof_kind, y_kind)
         self.platt_dissatisfied = _fit_platt(oof_dis, y_dis)
         self.platt_themes = [_fit_platt(oof_themes[:, k], y_themes[:, k]) for k in range(len(THEMES))]

@@ -99,14 +99,22 @@ def review_files(root: Path) -> list[Path]:
 
 
 def fit_model(config: TrainConfig, examples: list[Example]) -> TriageModel | CascadeModel:
-    """The model the config describes (a cascade when it has a [cascade] section), fitted."""
-    params = config.model_params()
-    if config.cascade is None:
-        return TriageModel(params).fit(examples)
-    from triage.classify.encoder import SentenceEncoder
+    """The model the config describes (a cascade when it has a [cascade] section), fitted.
 
-    encoder = SentenceEncoder(artefact.ENCODERS / config.cascade.encoder)
-    return CascadeModel(params, config.cascade.gate_config(), config.cascade.encoder).attach(encoder).fit(examples)
+    On one thread (BLAS and OpenMP): scikit-learn's loss sums its parts in parallel, and a sum
+    split over two threads ends in different last bits than over one, so the same data and
+    config gave a slightly different model on a 2-core machine than on one core. On one thread
+    the model is the same whatever the machine's cores."""
+    from threadpoolctl import threadpool_limits
+
+    params = config.model_params()
+    with threadpool_limits(limits=1):
+        if config.cascade is None:
+            return TriageModel(params).fit(examples)
+        from triage.classify.encoder import SentenceEncoder
+
+        encoder = SentenceEncoder(artefact.ENCODERS / config.cascade.encoder)
+        return CascadeModel(params, config.cascade.gate_config(), config.cascade.encoder).attach(encoder).fit(examples)
 
 
 def train(config: TrainConfig, with_reviews: bool = False, challenger: bool = False) -> tuple[Path, dict[str, Any]]:

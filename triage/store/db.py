@@ -42,6 +42,11 @@ from triage.store.locks import SCHEMA_LOCK, advisory_lock, begin_write, insert_i
 from triage.store.schema import attachments, case_messages, cases, classifications, messages, quarantine, runs
 
 BATCH = 500
+# A new SQLite store's page size. A stored message is about 25 KB (raw bytes and text), which at
+# SQLite's default of 4 KB spills over six or seven overflow pages, each written to the WAL and
+# again at a checkpoint; at 16 KB storing a batch took about a fifth less CPU. (An existing
+# store keeps the page size it was made with: SQLite changes it only on VACUUM.)
+SQLITE_PAGE_SIZE = 16384
 
 
 @dataclass
@@ -549,6 +554,7 @@ def latest_classification() -> ColumnElement[bool]:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=10000")  # first: switching a new file to WAL waits for another opener's lock
+    cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # before WAL: only a new, empty file takes it
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -276,9 +276,10 @@ class LoadedModel:
 
     def predict_routes(self, msgs: list[Message]) -> list[dict[str, Any]]:
         from triage.classify.service import input_from_message
+        from triage.parallel import predict
         from triage.route.assign import assign
 
-        predictions = self.model.predict([input_from_message(m) for m in msgs])
+        predictions = predict(self.model, [input_from_message(m) for m in msgs])
         return [
             {**p.as_dict(), **assign(p, m.channel, m.received_at, self.table, self.nation)}
             for m, p in zip(msgs, predictions, strict=True)

@@ -56,7 +56,15 @@ class InProcess:
         self.model = model
 
     def submit(self, inputs: list[TextInput]) -> Pending:
-        return _Done(self.model.predict(inputs))
+        return _Done(predict(self.model, inputs))
+
+
+def predict(model: TriageModel, inputs: list[TextInput]) -> list[Prediction]:
+    """``model.predict(inputs)`` in a spaCy memory zone: a long import's memory stays flat."""
+    from triage.text.nlp import memory_zone
+
+    with memory_zone():
+        return model.predict(inputs)
 
 
 _worker_model: TriageModel | None = None
@@ -71,7 +79,7 @@ def _load_model(model_dir: str) -> None:
 
 def _predict(inputs: list[TextInput]) -> list[Prediction]:
     assert _worker_model is not None, "the worker's model is loaded by its initializer"
-    return _worker_model.predict(inputs)
+    return predict(_worker_model, inputs)
 
 
 class InWorkers:

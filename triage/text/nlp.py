@@ -14,8 +14,11 @@ tokenizer cache and halves its speed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+import threading
+from collections.abc import Iterator
 
 import spacy
 from spacy.language import Language
@@ -79,6 +82,24 @@ def get_nlp() -> Language:
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("triage_evidence")
     return nlp
+
+
+_ZONE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def memory_zone() -> Iterator[None]:
+    """A block whose new spaCy strings and lexemes are freed at its end (``Language.memory_zone``).
+
+    spaCy's string store otherwise keeps every word it has ever seen, so a process reading a
+    backlog grew with the backlog (about 0.4 KB per message). Inside the block, spaCy objects
+    may be used freely; nothing made from them may outlive it except plain Python values
+    (the features the model reads are lists of ``str``, and the evidence holds ``str`` copies).
+    Zones must not nest or overlap, so one block at a time runs in a process (threads watching
+    several mailboxes take turns; the model holds the GIL anyway).
+    """
+    with _ZONE_LOCK, get_nlp().memory_zone():
+        yield
 
 
 def token_stream(doc: Doc, prefix_before: int = 0, prefix: str = "s_") -> list[str]:

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import gc
 import json
+import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -389,20 +390,74 @@ def _fewer_collections(young: int = 20_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+class _BatchStorer:
+    """Stores batches in order in a thread of its own while the caller reads the next one.
+
+    The database driver lets other threads run while it writes (SQLite's write and the fsync of
+    its checkpoints, a PostgreSQL round trip), so reading mail and storing it overlap: on one
+    core the checkpoints' disk waits are hidden, with a second core the two run side by side.
+    At most one batch waits, so memory stays flat. Batches are stored exactly as
+    ``store.add`` stores them, one after another; an error in storing is raised in the caller
+    at its next ``add`` or at ``close``. An in-memory SQLite store (one connection per thread)
+    is written in the caller's thread."""
+
+    def __init__(self, store: Store, run_id: int) -> None:
+        self.store, self.run_id = store, run_id
+        self.counts = Counts()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if ":memory:" not in store.url:
+            self._queue: queue.Queue[list[Item] | None] = queue.Queue(maxsize=1)
+            self._thread = threading.Thread(target=self._run, name="triage-store", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self._error is None:  # after an error, the rest is drained unwritten
+                try:
+                    self.counts.add(self.store.add(batch, self.run_id))
+                except BaseException as exc:  # re-raised in the caller's thread
+                    self._error = exc
+
+    def add(self, batch: list[Item]) -> None:
+        if self._thread is None:
+            self.counts.add(self.store.add(batch, self.run_id))
+            return
+        self._raise()
+        self._queue.put(batch)
+
+    def close(self) -> None:
+        """Wait until every batch given is stored (or failed)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
 def _ingest_one(store: Store, name: str, run_id: int, items: object, require_some: bool = True) -> SourceResult:
     result = SourceResult(name, Counts())
+    storer = _BatchStorer(store, run_id)
     buffered: list[Item] = []
     try:
-        with _fewer_collections():
-            for item in items():  # type: ignore[operator]
-                buffered.append(item)
-                if len(buffered) >= 500:
-                    result.counts.add(store.add(buffered, run_id))
-                    buffered = []
-    except InputError as exc:
-        result.error = str(exc)
-    if buffered:
-        result.counts.add(store.add(buffered, run_id))
+        try:
+            with _fewer_collections():
+                for item in items():  # type: ignore[operator]
+                    buffered.append(item)
+                    if len(buffered) >= 500:
+                        storer.add(buffered)
+                        buffered = []
+        except InputError as exc:
+            result.error = str(exc)
+        if buffered:
+            storer.add(buffered)
+    finally:
+        storer.close()  # what was read before an error is stored, as when batches were stored in turn
+    result.counts = storer.counts
     return _checked(result) if require_some else result
 
 

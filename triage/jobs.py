@@ -30,7 +30,7 @@ from triage.store.db import Counts, Store
 if TYPE_CHECKING:
     from triage.classify.model import TriageModel
     from triage.ingest.imap.progress import Reporter
-    from triage.parallel import Predictor
+    from triage.parallel import InWorkers, Predictor
     from triage.route.routing import RoutingTable
     from triage.watcher import SyncResult
 
@@ -82,9 +82,16 @@ def ingest_paths(store: Store, paths: list[Path], run_name: str = "ingest") -> J
     return result
 
 
-def run_pipeline(pipeline: Pipeline, store: Store, workers: int = 1) -> JobResult:
+def run_pipeline(pipeline: Pipeline, store: Store, workers: int = 1, pool: InWorkers | None = None) -> JobResult:
     """``triage run``: every source into the store, then classify what is new. With ``workers``
-    above 1, mail files are read and the model is run in that many processes."""
+    above 1, mail files are read and the model is run in that many processes: ``pool``'s, or
+    processes started once for the whole job (they load the model while nothing else waits on
+    them but the reading)."""
+    if workers > 1 and pool is None and any(isinstance(s, FilesSource) for s in pipeline.sources):
+        from triage.parallel import worker_predictor
+
+        with worker_predictor(pipeline.model_dir(), workers) as own:
+            return run_pipeline(pipeline, store, workers, own)
     result = JobResult()
     run_id = store.start_run(pipeline.pipeline.name)
     loaded: LoadedModel | None = None
@@ -95,7 +102,9 @@ def run_pipeline(pipeline: Pipeline, store: Store, workers: int = 1) -> JobResul
             if workers > 1:
                 from triage.parallel import ingest_files
 
-                counts, error = ingest_files(store.url, name, paths, source.channel, source.webform_senders, run_id, workers)
+                counts, error = ingest_files(
+                    store.url, name, paths, source.channel, source.webform_senders, run_id, workers, pool.pool if pool else None
+                )
                 result.sources.append(_checked(SourceResult(name, counts, error)))
                 continue
             result.sources.append(
@@ -114,7 +123,7 @@ def run_pipeline(pipeline: Pipeline, store: Store, workers: int = 1) -> JobResul
     if loaded is None:
         loaded = LoadedModel.for_pipeline(pipeline)
     if loaded is not None:
-        _add_counts(result.classified, loaded.classify_store(store, workers))
+        _add_counts(result.classified, loaded.classify_store(store, workers, pool))
         result.cases = loaded.cases
     return result
 
@@ -153,8 +162,8 @@ def classify_store(
     writer = _BatchWriter(store, meta, table, nation, case_rules or CaseRules(), cases_out if cases_out is not None else {})
     while ids := store.unclassified_ids(meta["sha256"]):
         in_flight: deque[tuple[list[dict[str, Any]], Any]] = deque()
-        for i in range(0, len(ids), batch):
-            rows = store.to_classify(ids[i : i + batch])
+        for i, j in _batches(len(ids), batch, run.in_flight):
+            rows = store.to_classify(ids[i:j])
             in_flight.append((rows, run.submit([input_from_row(r) for r in rows])))
             while len(in_flight) > run.in_flight:
                 rows, pending = in_flight.popleft()
@@ -163,6 +172,17 @@ def classify_store(
             rows, pending = in_flight.popleft()
             writer.write(rows, pending.result())
     return writer.counts
+
+
+def _batches(n: int, size: int, in_flight: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each batch of ``n`` messages. When batches are predicted in other processes
+    (``in_flight`` above 0), the last round is cut in quarter batches, so that the processes
+    finish together instead of all but one waiting for the last large batch."""
+    i = 0
+    while i < n:
+        step = size if in_flight == 0 or n - i > size * (in_flight + 1) else max(size // 4, 1)
+        yield i, min(i + step, n)
+        i += step
 
 
 @dataclass
@@ -254,9 +274,9 @@ class LoadedModel:
         table = load_table(pipeline.resolve(pipeline.pipeline.routing) if pipeline.pipeline.routing else None)
         return cls(model_dir, table, pipeline.pipeline.nation, pipeline.cases.to_rules())
 
-    def classify_store(self, store: Store, workers: int = 1) -> dict[str, int]:
+    def classify_store(self, store: Store, workers: int = 1, pool: InWorkers | None = None) -> dict[str, int]:
         """Classify what is new in the store; with ``workers`` above 1 the model runs in that
-        many processes beside this one (each loads it once)."""
+        many processes beside this one (``pool``'s, with this model loaded, or new ones)."""
         with self._lock:
             run = functools.partial(
                 classify_store,
@@ -270,6 +290,8 @@ class LoadedModel:
             )
             if workers <= 1 or not store.unclassified_ids(self.meta["sha256"]):
                 return run()
+            if pool is not None:
+                return run(predictor=pool, batch=WORKER_BATCH)
             from triage.parallel import worker_predictor
 
             with worker_predictor(self.model_dir, workers) as predictor:

@@ -152,3 +152,21 @@ def test_a_new_sqlite_store_has_large_pages_and_an_old_one_keeps_its_own(tmp_pat
         assert store.add([msg()]).stored == 1 and store.count() == 1
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+
+
+def test_opening_a_store_found_locked_for_a_moment_tries_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes creating one new SQLite store at once: one may find it locked without
+    waiting (seen once in test_concurrency under load); it opens it on a second try."""
+    from sqlalchemy.exc import OperationalError
+
+    real_at_head, calls = migrate.at_head, []
+
+    def locked_once(conn):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+        return real_at_head(conn)
+
+    monkeypatch.setattr(migrate, "at_head", locked_once)
+    with Store(tmp_path / "new.db") as store:
+        assert store.add([msg()]).stored == 1 and len(calls) == 2

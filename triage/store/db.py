@@ -126,13 +126,18 @@ class Store:
         reads the version again once it holds it."""
         from triage.store.migrate import at_head, upgrade_to_head
 
-        try:
+        def upgrade_once() -> None:
             with self.engine.connect() as conn:
                 if at_head(conn):
                     return
             with self.transaction() as conn:
                 advisory_lock(conn, SCHEMA_LOCK)
                 upgrade_to_head(conn)
+
+        try:
+            # Two processes creating one new SQLite file can find it locked without waiting
+            # (SQLite's deadlock avoidance while the file is still in rollback mode): try again.
+            retry_on_conflict(upgrade_once, "schema upgrade")
         except OperationalError as exc:
             raise StoreError(f"could not open the store {self.url!r}: {exc.orig}. Check the path or the server.") from exc
 

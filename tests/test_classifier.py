@@ -324,12 +324,15 @@ def test_a_model_saved_before_the_encoder_stage_rules_keeps_its_behaviour() -> N
     assert pickle.loads(pickle.dumps(GateConfig())).complaint_floor == 0.2  # a new model keeps its own
 
 
-def test_predictions_in_memory_zones_are_those_without(model) -> None:
+def test_predictions_in_memory_zones_are_those_without(model, monkeypatch: pytest.MonkeyPatch) -> None:
     """``triage run`` predicts each batch in a spaCy memory zone (memory flat in the backlog):
     batches of words the model's spaCy has never seen get the same predictions, evidence and
     all, as outside any zone, and the new words are not kept."""
     from triage.parallel import predict
+    from triage.text import nlp
     from triage.text.nlp import get_nlp
+
+    monkeypatch.setattr(nlp, "KEEP_FIRST", 0)  # zones from the first batch
 
     def batch(k: int) -> list[TextInput]:
         return [

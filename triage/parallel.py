@@ -61,10 +61,11 @@ class InProcess:
 
 
 def predict(model: TriageModel, inputs: list[TextInput]) -> list[Prediction]:
-    """``model.predict(inputs)`` in a spaCy memory zone: a long import's memory stays flat."""
+    """``model.predict(inputs)`` in a spaCy memory zone (after a process's first texts): a long
+    import's memory stays flat."""
     from triage.text.nlp import memory_zone
 
-    with memory_zone():
+    with memory_zone(len(inputs)):
         return model.predict(inputs)
 
 

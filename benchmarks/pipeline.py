@@ -84,7 +84,8 @@ def classify_rate(model: object, path: Path, n: int, name: str) -> float:
 
 def run_rate(folder: Path, mail: Path, n: int, name: str, classify: bool, workers: int = 1) -> float:
     """`triage run` on the mail folder into a new SQLite store; the model is loaded first (and,
-    with workers, the worker processes start) outside the clock."""
+    with workers, the worker processes start and load it, as `triage run --workers` starts them
+    once for reading and classifying) outside the clock."""
     store_path = folder / f"{name}.db"
     plain = load(pipeline_file(folder, mail, store_path, model=False))
     with Store(store_path) as store:
@@ -105,7 +106,7 @@ def run_rate(folder: Path, mail: Path, n: int, name: str, classify: bool, worker
                     for f in [predictor.submit([]) for _ in range(workers * 2)]:  # wait for the workers' model loads
                         f.result()
                     t0 = time.perf_counter()
-                    result = run_pipeline(plain, store, workers)
+                    result = run_pipeline(plain, store, workers, predictor)  # the same processes read the files
                     classify_store(store, None, loaded.table, loaded=(loaded.model, loaded.meta), predictor=predictor)
                     elapsed = time.perf_counter() - t0
             else:

@@ -350,3 +350,30 @@ def test_a_model_saved_before_the_encoder_stage_rules_keeps_its_behaviour() -> N
     restored = pickle.loads(pickle.dumps(old))
     assert restored.complaint_floor == 0.0 and restored.general_recall == 0.0
     assert pickle.loads(pickle.dumps(GateConfig())).complaint_floor == 0.2  # a new model keeps its own
+
+
+def test_predictions_in_memory_zones_are_those_without(model, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``triage run`` predicts each batch in a spaCy memory zone (memory flat in the backlog):
+    batches of words the model's spaCy has never seen get the same predictions, evidence and
+    all, as outside any zone, and the new words are not kept."""
+    from triage.parallel import predict
+    from triage.text import nlp
+    from triage.text.nlp import get_nlp
+
+    monkeypatch.setattr(nlp, "KEEP_FIRST", 0)  # zones from the first batch
+
+    def batch(k: int) -> list[TextInput]:
+        return [
+            TextInput(
+                f"{k}-{i}",
+                f"Re: qwyx{k}r{i} repair",
+                f"The qwyx{k}b{i} leak is back and nobody came. I want to make a formal complaint. Call 07700 900{i:03d}.",
+                f"> qwyx{k}q{i} earlier",
+            )
+            for i in range(30)
+        ]
+
+    strings = get_nlp().vocab.strings
+    zoned = [[p.as_dict() for p in predict(model, batch(k))] for k in range(3)]
+    assert "qwyx0b0" not in strings and "qwyx2r29" not in strings
+    assert zoned == [[p.as_dict() for p in model.predict(batch(k))] for k in range(3)]

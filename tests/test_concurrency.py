@@ -117,6 +117,23 @@ def test_run_with_workers_makes_the_store_one_process_makes(
     assert store_facts(url) == alone
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_model_that_cannot_be_loaded_fails_after_the_files_are_stored(tmp_path: Path, workers: str) -> None:
+    """The processes ``--workers`` starts read the files and load the model; a model that cannot
+    be loaded stops the run with the model's own message once the files are stored, as with one
+    process."""
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    path = files_pipeline(tmp_path, str(tmp_path / "triage.db"))
+    path.write_text(path.read_text().replace(json.dumps(str(MODEL)), json.dumps(str(broken))))
+    assert json.dumps(str(broken)) in path.read_text()
+    proc = start(["run", str(path), "--json", "--workers", workers])
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode != 0 and str(broken) in err and "Traceback" not in err, err
+    with Store(str(tmp_path / "triage.db")) as store:
+        assert store.count() > 50 and store.count("classifications") == 0
+
+
 def imap_pipeline(tmp_path: Path, server: Dovecot, user: User, store: str, drafts: bool = True, poll: int = 5) -> Path:
     path = tmp_path / "mailbox.toml"
     path.write_text(

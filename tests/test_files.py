@@ -77,3 +77,54 @@ def test_unreadable_file_is_quarantined_not_raised(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(Path, "read_bytes", refuse)
     [item] = list(read_file(path))
     assert isinstance(item, Quarantined) and item.reason == "could not read the file: Permission denied"
+
+
+# -- storing what is read: batches are stored in a thread beside the reading ---------------------
+def _many(n: int, start: int = 0) -> list[Message]:
+    from triage.ingest.email_parse import parse_email
+    from triage.message import Source
+
+    return [
+        parse_email(make_email(message_id=f"<m{i}@x>", body=f"Message {i}."), Source("file", path=f"{i}.eml"))
+        for i in range(start, start + n)
+    ]  # type: ignore[misc]
+
+
+def test_a_long_read_is_stored_whole_and_in_order(store, tmp_path: Path) -> None:
+    from triage.jobs import _ingest_one
+
+    items = _many(1_234)
+    run_id = store.start_run("t")
+    result = _ingest_one(store, "many", run_id, lambda: iter(items + items[:10]))
+    assert result.counts.as_dict() == {"seen": 1_244, "stored": 1_234, "duplicates": 10, "quarantined": 0}
+    assert [store.message(pk)["message_id"] for pk in (1, 500, 501, 1_234)] == ["<m0@x>", "<m499@x>", "<m500@x>", "<m1233@x>"]
+
+
+def test_what_was_read_before_a_reading_error_is_stored(sqlite_store, tmp_path: Path) -> None:
+    from triage.jobs import _ingest_one
+
+    def items():
+        yield from _many(700)
+        raise InputError("survey.csv: the column 'comment' is missing.")
+
+    result = _ingest_one(sqlite_store, "broken", sqlite_store.start_run("t"), items)
+    assert result.error == "survey.csv: the column 'comment' is missing." and result.counts.stored == 700
+    assert sqlite_store.count() == 700
+
+
+def test_an_error_storing_a_batch_is_raised_to_the_reader(sqlite_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from triage.jobs import _ingest_one
+    from triage.store.db import Store
+
+    real_add, calls = Store.add, []
+
+    def add(self, batch, run_id=None):
+        calls.append(len(batch))
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real_add(self, batch, run_id)
+
+    monkeypatch.setattr(Store, "add", add)
+    with pytest.raises(RuntimeError, match="disk full"):
+        _ingest_one(sqlite_store, "x", sqlite_store.start_run("t"), lambda: iter(_many(2_100)))
+    assert sqlite_store.count() == 500 and calls[:2] == [500, 500]

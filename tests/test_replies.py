@@ -135,6 +135,16 @@ PIECES = [
     "ıf you are not the intended recipient",
     "emails sent to or from us may be monitored",
     "please consider the environment before printing",
+    "Views expressed in this email are not ours",
+    "subject to the Freedom of Information Act",
+    "---------- Forwarded message ---------",
+    "Begin forwarded message:",
+    "*From:* Jo",
+    "__________",
+    "on Tuesday Sam wrote:",
+    "Offer",
+    "off",
+    "but",
     "\n\n" + "_" * 32,  # an Outlook rule, which the library's normalising drops
     "\n\n -_" + "-" * 31,
     "\r\n",
@@ -205,3 +215,18 @@ def test_disclaimers_are_found_as_a_line_by_line_search_finds_them() -> None:
         with_disclaimer += bool(_DISCLAIMER.search(text))
         assert _strip_trailing_furniture(text) == _furniture_line_by_line(text), repr(text)
     assert with_disclaimer > 500
+
+
+def test_the_quote_start_is_found_where_a_search_of_the_whole_text_finds_it() -> None:
+    """Trying the quote-start pattern only at lines that start with one of its first characters
+    finds the place a search of every character found."""
+    from triage.ingest.replies import _QUOTE_START, _quote_start
+
+    rng = random.Random(7)
+    found = 0
+    for _ in range(5000):
+        text = _random_text(rng)
+        ours, theirs = _quote_start(text), _QUOTE_START.search(text)
+        assert (ours and ours.span()) == (theirs and theirs.span()), repr(text)
+        found += theirs is not None
+    assert found > 2000

@@ -131,3 +131,42 @@ def test_the_migrations_build_the_tables_schema_py_describes(
         context = MigrationContext.configure(conn, opts={"compare_type": False, "compare_server_default": False})
         diffs = [d for d in compare_metadata(context, metadata) if not (isinstance(d, tuple) and d[1:2] == ("alembic_version",))]
     assert diffs == []
+
+
+def test_a_new_sqlite_store_has_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """Messages are ~25 KB: a new store uses 16 KB pages (fewer overflow pages to write); a store
+    made with SQLite's default 4 KB pages opens, reads and writes as before with them."""
+    from triage.store.db import SQLITE_PAGE_SIZE
+
+    with Store(tmp_path / "new.db") as store:
+        store.add([msg()])
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == SQLITE_PAGE_SIZE == 16384
+    old = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{old}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        conn.exec_driver_sql("CREATE TABLE made_earlier (x INTEGER)")
+    engine.dispose()
+    with Store(old) as store:
+        assert store.add([msg()]).stored == 1 and store.count() == 1
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+
+
+def test_opening_a_store_found_locked_for_a_moment_tries_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes creating one new SQLite store at once: one may find it locked without
+    waiting (seen once in test_concurrency under load); it opens it on a second try."""
+    from sqlalchemy.exc import OperationalError
+
+    real_at_head, calls = migrate.at_head, []
+
+    def locked_once(conn):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+        return real_at_head(conn)
+
+    monkeypatch.setattr(migrate, "at_head", locked_once)
+    with Store(tmp_path / "new.db") as store:
+        assert store.add([msg()]).stored == 1 and len(calls) == 2

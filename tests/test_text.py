@@ -79,3 +79,43 @@ def test_evidence_rules(text: str, rule: str) -> None:
 def test_newlines_become_spaces_one_for_one() -> None:
     text = "line one\nline two\r\n\tend"
     assert len(prepare(text)) == len(text) and "\n" not in prepare(text)
+
+
+def test_a_memory_zone_frees_new_words_and_reads_text_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What spaCy learns inside ``memory_zone`` (new strings and lexemes) is freed at its end, so a
+    long import does not grow with its backlog; the same text read in a later zone gives the same
+    tokens, placeholders and evidence."""
+    from triage.text import nlp as nlp_module
+    from triage.text.nlp import memory_zone
+
+    monkeypatch.setattr(nlp_module, "KEEP_FIRST", 0)  # (a process's first texts are read outside zones)
+    nlp = get_nlp()
+    text = prepare("Zorblaxian mould again, call 07700 900123 or zorb@example.com. I want to complain formally.")
+
+    def read() -> tuple[list[str], list[tuple[str, int, int]]]:
+        doc = nlp(text)
+        return token_stream(doc), [(s.label_, s.start_char, s.end_char) for s in doc.spans["evidence"]]
+
+    before = len(nlp.vocab.strings)
+    with memory_zone(1):
+        first = read()
+    assert "zorblaxian" not in nlp.vocab.strings and len(nlp.vocab.strings) == before
+    with memory_zone(1):
+        second = read()
+    assert first == second == read()  # and outside any zone
+    assert "zorblaxian" in first[0] and first[1]
+
+
+def test_the_first_texts_of_a_process_are_read_outside_a_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first KEEP_FIRST texts teach spaCy the common words for good (reading every batch
+    from an empty vocabulary cost an eighth more CPU); after them, new words are freed."""
+    from triage.text import nlp as nlp_module
+    from triage.text.nlp import memory_zone
+
+    monkeypatch.setattr(nlp_module, "KEEP_FIRST", 3)
+    monkeypatch.setattr(nlp_module, "_read", 0)
+    nlp = get_nlp()
+    for word, texts, kept in (("quorblat", 2, True), ("quorblet", 2, True), ("quorblit", 2, False)):
+        with memory_zone(texts):
+            nlp(word)
+        assert (word in nlp.vocab.strings) == kept, word

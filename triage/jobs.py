@@ -10,6 +10,7 @@ import contextlib
 import functools
 import gc
 import json
+import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from triage.store.db import Counts, Store
 if TYPE_CHECKING:
     from triage.classify.model import TriageModel
     from triage.ingest.imap.progress import Reporter
-    from triage.parallel import Predictor
+    from triage.parallel import InWorkers, Predictor
     from triage.route.routing import RoutingTable
     from triage.watcher import SyncResult
 
@@ -81,9 +82,16 @@ def ingest_paths(store: Store, paths: list[Path], run_name: str = "ingest") -> J
     return result
 
 
-def run_pipeline(pipeline: Pipeline, store: Store, workers: int = 1) -> JobResult:
+def run_pipeline(pipeline: Pipeline, store: Store, workers: int = 1, pool: InWorkers | None = None) -> JobResult:
     """``triage run``: every source into the store, then classify what is new. With ``workers``
-    above 1, mail files are read and the model is run in that many processes."""
+    above 1, mail files are read and the model is run in that many processes: ``pool``'s, or
+    processes started once for the whole job (they load the model while nothing else waits on
+    them but the reading)."""
+    if workers > 1 and pool is None and any(isinstance(s, FilesSource) for s in pipeline.sources):
+        from triage.parallel import worker_predictor
+
+        with worker_predictor(pipeline.model_dir(), workers) as own:
+            return run_pipeline(pipeline, store, workers, own)
     result = JobResult()
     run_id = store.start_run(pipeline.pipeline.name)
     loaded: LoadedModel | None = None
@@ -94,7 +102,9 @@ def run_pipeline(pipeline: Pipeline, store: Store, workers: int = 1) -> JobResul
             if workers > 1:
                 from triage.parallel import ingest_files
 
-                counts, error = ingest_files(store.url, name, paths, source.channel, source.webform_senders, run_id, workers)
+                counts, error = ingest_files(
+                    store.url, name, paths, source.channel, source.webform_senders, run_id, workers, pool.pool if pool else None
+                )
                 result.sources.append(_checked(SourceResult(name, counts, error)))
                 continue
             result.sources.append(
@@ -113,7 +123,7 @@ def run_pipeline(pipeline: Pipeline, store: Store, workers: int = 1) -> JobResul
     if loaded is None:
         loaded = LoadedModel.for_pipeline(pipeline)
     if loaded is not None:
-        _add_counts(result.classified, loaded.classify_store(store, workers))
+        _add_counts(result.classified, loaded.classify_store(store, workers, pool))
         result.cases = loaded.cases
     return result
 
@@ -152,8 +162,8 @@ def classify_store(
     writer = _BatchWriter(store, meta, table, nation, case_rules or CaseRules(), cases_out if cases_out is not None else {})
     while ids := store.unclassified_ids(meta["sha256"]):
         in_flight: deque[tuple[list[dict[str, Any]], Any]] = deque()
-        for i in range(0, len(ids), batch):
-            rows = store.to_classify(ids[i : i + batch])
+        for i, j in _batches(len(ids), batch, run.in_flight):
+            rows = store.to_classify(ids[i:j])
             in_flight.append((rows, run.submit([input_from_row(r) for r in rows])))
             while len(in_flight) > run.in_flight:
                 rows, pending = in_flight.popleft()
@@ -162,6 +172,17 @@ def classify_store(
             rows, pending = in_flight.popleft()
             writer.write(rows, pending.result())
     return writer.counts
+
+
+def _batches(n: int, size: int, in_flight: int) -> Iterator[tuple[int, int]]:
+    """(start, end) of each batch of ``n`` messages. When batches are predicted in other processes
+    (``in_flight`` above 0), the last round is cut in quarter batches, so that the processes
+    finish together instead of all but one waiting for the last large batch."""
+    i = 0
+    while i < n:
+        step = size if in_flight == 0 or n - i > size * (in_flight + 1) else max(size // 4, 1)
+        yield i, min(i + step, n)
+        i += step
 
 
 @dataclass
@@ -253,9 +274,9 @@ class LoadedModel:
         table = load_table(pipeline.resolve(pipeline.pipeline.routing) if pipeline.pipeline.routing else None)
         return cls(model_dir, table, pipeline.pipeline.nation, pipeline.cases.to_rules())
 
-    def classify_store(self, store: Store, workers: int = 1) -> dict[str, int]:
+    def classify_store(self, store: Store, workers: int = 1, pool: InWorkers | None = None) -> dict[str, int]:
         """Classify what is new in the store; with ``workers`` above 1 the model runs in that
-        many processes beside this one (each loads it once)."""
+        many processes beside this one (``pool``'s, with this model loaded, or new ones)."""
         with self._lock:
             run = functools.partial(
                 classify_store,
@@ -269,6 +290,8 @@ class LoadedModel:
             )
             if workers <= 1 or not store.unclassified_ids(self.meta["sha256"]):
                 return run()
+            if pool is not None:
+                return run(predictor=pool, batch=WORKER_BATCH)
             from triage.parallel import worker_predictor
 
             with worker_predictor(self.model_dir, workers) as predictor:
@@ -276,9 +299,10 @@ class LoadedModel:
 
     def predict_routes(self, msgs: list[Message]) -> list[dict[str, Any]]:
         from triage.classify.service import input_from_message
+        from triage.parallel import predict
         from triage.route.assign import assign
 
-        predictions = self.model.predict([input_from_message(m) for m in msgs])
+        predictions = predict(self.model, [input_from_message(m) for m in msgs])
         return [
             {**p.as_dict(), **assign(p, m.channel, m.received_at, self.table, self.nation)}
             for m, p in zip(msgs, predictions, strict=True)
@@ -388,20 +412,74 @@ def _fewer_collections(young: int = 20_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+class _BatchStorer:
+    """Stores batches in order in a thread of its own while the caller reads the next one.
+
+    The database driver lets other threads run while it writes (SQLite's write and the fsync of
+    its checkpoints, a PostgreSQL round trip), so reading mail and storing it overlap: on one
+    core the checkpoints' disk waits are hidden, with a second core the two run side by side.
+    At most one batch waits, so memory stays flat. Batches are stored exactly as
+    ``store.add`` stores them, one after another; an error in storing is raised in the caller
+    at its next ``add`` or at ``close``. An in-memory SQLite store (one connection per thread)
+    is written in the caller's thread."""
+
+    def __init__(self, store: Store, run_id: int) -> None:
+        self.store, self.run_id = store, run_id
+        self.counts = Counts()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if ":memory:" not in store.url:
+            self._queue: queue.Queue[list[Item] | None] = queue.Queue(maxsize=1)
+            self._thread = threading.Thread(target=self._run, name="triage-store", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self._error is None:  # after an error, the rest is drained unwritten
+                try:
+                    self.counts.add(self.store.add(batch, self.run_id))
+                except BaseException as exc:  # re-raised in the caller's thread
+                    self._error = exc
+
+    def add(self, batch: list[Item]) -> None:
+        if self._thread is None:
+            self.counts.add(self.store.add(batch, self.run_id))
+            return
+        self._raise()
+        self._queue.put(batch)
+
+    def close(self) -> None:
+        """Wait until every batch given is stored (or failed)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
 def _ingest_one(store: Store, name: str, run_id: int, items: object, require_some: bool = True) -> SourceResult:
     result = SourceResult(name, Counts())
+    storer = _BatchStorer(store, run_id)
     buffered: list[Item] = []
     try:
-        with _fewer_collections():
-            for item in items():  # type: ignore[operator]
-                buffered.append(item)
-                if len(buffered) >= 500:
-                    result.counts.add(store.add(buffered, run_id))
-                    buffered = []
-    except InputError as exc:
-        result.error = str(exc)
-    if buffered:
-        result.counts.add(store.add(buffered, run_id))
+        try:
+            with _fewer_collections():
+                for item in items():  # type: ignore[operator]
+                    buffered.append(item)
+                    if len(buffered) >= 500:
+                        storer.add(buffered)
+                        buffered = []
+        except InputError as exc:
+            result.error = str(exc)
+        if buffered:
+            storer.add(buffered)
+    finally:
+        storer.close()  # what was read before an error is stored, as when batches were stored in turn
+    result.counts = storer.counts
     return _checked(result) if require_some else result
 
 

@@ -14,6 +14,7 @@ model once each.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -56,22 +57,40 @@ class InProcess:
         self.model = model
 
     def submit(self, inputs: list[TextInput]) -> Pending:
-        return _Done(self.model.predict(inputs))
+        return _Done(predict(self.model, inputs))
+
+
+def predict(model: TriageModel, inputs: list[TextInput]) -> list[Prediction]:
+    """``model.predict(inputs)`` in a spaCy memory zone (after a process's first texts): a long
+    import's memory stays flat."""
+    from triage.text.nlp import memory_zone
+
+    with memory_zone(len(inputs)):
+        return model.predict(inputs)
 
 
 _worker_model: TriageModel | None = None
+_worker_load_error: BaseException | None = None
 
 
 def _load_model(model_dir: str) -> None:
-    global _worker_model
+    """A worker's initializer. A model that cannot be loaded is reported by the first batch given
+    to this worker to predict, not here: the same processes read the files first, and the files
+    are stored whatever the model (the parent then fails on the model with its own message)."""
+    global _worker_model, _worker_load_error
     from triage.classify.service import load_model
 
-    _worker_model, _ = load_model(model_dir)
+    try:
+        _worker_model, _ = load_model(model_dir)
+    except Exception as exc:
+        _worker_load_error = exc
 
 
 def _predict(inputs: list[TextInput]) -> list[Prediction]:
+    if _worker_load_error is not None:
+        raise _worker_load_error
     assert _worker_model is not None, "the worker's model is loaded by its initializer"
-    return _worker_model.predict(inputs)
+    return predict(_worker_model, inputs)
 
 
 class InWorkers:
@@ -92,9 +111,10 @@ def spawn_pool(workers: int, initializer: object = None, initargs: tuple = ()) -
 
 
 @contextmanager
-def worker_predictor(model_dir: Path, workers: int) -> Iterator[InWorkers]:
-    """``workers`` processes, each with the model loaded from ``model_dir``."""
-    with spawn_pool(workers, _load_model, (str(model_dir),)) as pool:
+def worker_predictor(model_dir: Path | None, workers: int) -> Iterator[InWorkers]:
+    """``workers`` processes, each with the model loaded from ``model_dir`` (when given). The
+    same processes read mail files (:func:`ingest_files`), so a large import starts them once."""
+    with spawn_pool(workers, *((_load_model, (str(model_dir),)) if model_dir is not None else ())) as pool:
         yield InWorkers(pool, workers)
 
 
@@ -111,10 +131,17 @@ def _ingest_share(
 
 
 def ingest_files(
-    url: str, name: str, paths: list[Path], channel: str, senders: list[str], run_id: int, workers: int
+    url: str,
+    name: str,
+    paths: list[Path],
+    channel: str,
+    senders: list[str],
+    run_id: int,
+    workers: int,
+    pool: ProcessPoolExecutor | None = None,
 ) -> tuple[Counts, str | None]:
-    """Parse and store mail files in ``workers`` processes; returns the summed counts and the
-    first error."""
+    """Parse and store mail files in ``workers`` processes (``pool``'s, or new ones); returns the
+    summed counts and the first error."""
     from triage.errors import InputError
     from triage.ingest.files import iter_paths
     from triage.store.db import Counts
@@ -125,7 +152,9 @@ def ingest_files(
         return Counts(), str(exc)
     shares = [files[i::workers] for i in range(workers)]
     total, error = Counts(), None
-    with spawn_pool(workers) as pool:
+    with contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(spawn_pool(workers))
         futures = [pool.submit(_ingest_share, url, name, share, channel, senders, run_id) for share in shares if share]
         for f in futures:
             counts, err = f.result()

@@ -143,10 +143,11 @@ def classify(files: tuple[Path, ...], model_dir: Path | None) -> None:
         triage classify triage/sample/mailbox/08-faint-gas-smell.eml
     """
     from triage.classify.service import BATCH, inputs_from_files, load_model, prediction_json
+    from triage.parallel import predict
 
     model, _ = load_model(model_dir)
     for path in files:
         if not path.exists():
             raise TriageError(f"{path}: no such file or folder.")
     for batch in inputs_from_files(files, BATCH):  # batches across files: one .eml each is one batch of many
-        click.echo("\n".join(json.dumps(prediction_json(p), ensure_ascii=False) for p in model.predict(batch)))
+        click.echo("\n".join(json.dumps(prediction_json(p), ensure_ascii=False) for p in predict(model, batch)))

@@ -17,6 +17,7 @@ from email.message import Message as MimeMessage
 
 from triage.ingest import automail
 from triage.ingest.html_text import html_to_text
+from triage.ingest.mime_fast import content_charset
 from triage.ingest.mime_parse import message_from_bytes
 from triage.ingest.replies import split_body
 from triage.message import Attachment, Message, Quarantined, Source
@@ -160,7 +161,7 @@ def _part_text(part: MimeMessage, defects: list[str]) -> str:
     if payload is None:
         raw = part.get_payload()
         payload = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
-    return decode_bytes(payload, part.get_content_charset() if _may_hold(part, "charset") else None)
+    return decode_bytes(payload, content_charset(part) if _may_hold(part, "charset") else None)
 
 
 def _filename(part: MimeMessage) -> str:

@@ -32,6 +32,46 @@ _BARE_CR = re.compile(r"\r(?!\n)")
 # What may follow the boundary on a boundary line (the feed parser's pattern, for whole lines).
 _AFTER_SEPARATOR = re.compile(r"(--)?[ \t]*(?:\r?\n|\Z)")
 _NO_TRANSFER_ENCODING = ("7bit", "8bit", "binary")
+# A Content-Type of a type and one parameter, its value a token or quoted, of printable ASCII
+# without quotes, backslashes, semicolons or angle brackets: the shape nearly all mail has, and one
+# whose parameter the standard library's parse (about 7 us a call) reads as exactly the text matched.
+_ONE_PARAM = re.compile(
+    r'(?P<type>[^";\\=<>]*);\s*(?P<name>[A-Za-z0-9_-]+)\s*=\s*(?:"(?P<quoted>[ !#-:=?-\[\]-~]*)"|(?P<token>[!#-:=?-\[\]-~]*))\s*',
+    re.ASCII,
+)
+_MISSING = object()
+
+
+def _param(msg: Message, name: str) -> object:
+    """``msg.get_param(name, _MISSING)`` for Content-Type."""
+    value = msg.get("content-type")
+    one = _ONE_PARAM.fullmatch(value) if isinstance(value, str) and value.isascii() else None
+    # (A bare type that is the name itself is read as that parameter, empty: left to the library.)
+    if one is None or one["type"].strip().lower() == name:
+        return msg.get_param(name, _MISSING)
+    if one["name"].lower() != name:
+        return _MISSING
+    return one["quoted"] if one["quoted"] is not None else one["token"]
+
+
+def content_charset(msg: Message) -> str | None:
+    """``msg.get_content_charset()``."""
+    charset = _param(msg, "charset")
+    if charset is _MISSING:
+        return None
+    if isinstance(charset, str) and charset.isascii():
+        return charset.lower()
+    return msg.get_content_charset()  # RFC 2231 or not ASCII: as the standard library reads it
+
+
+def boundary(msg: Message) -> str | None:
+    """``msg.get_boundary()``."""
+    value = _param(msg, "boundary")
+    if value is _MISSING:
+        return None
+    if isinstance(value, str) and not value.startswith(('"', "<")):
+        return value.rstrip()
+    return msg.get_boundary()
 
 
 class _NotSimple(Exception):
@@ -66,9 +106,9 @@ def _read_part(text: str, start: int, end: int, msg: Message, enclosing: tuple[s
     if maintype != "multipart":
         msg._payload = text[body:end]  # type: ignore[attr-defined]
         return
-    boundary = msg.get_boundary()
+    separator_text = boundary(msg)
     if (
-        boundary is None
+        separator_text is None
         or msg.get_content_type() == "multipart/digest"
         or str(msg.get("content-transfer-encoding", "8bit")).lower() not in _NO_TRANSFER_ENCODING
     ):
@@ -76,7 +116,7 @@ def _read_part(text: str, start: int, end: int, msg: Message, enclosing: tuple[s
     for outer in enclosing:
         if _boundary_line(text, outer, body, end) is not None:
             raise _NotSimple
-    separator = "--" + boundary
+    separator = "--" + separator_text
     line = _boundary_line(text, separator, body, end)
     if line is None or line[2]:  # no start boundary, or a close boundary first
         raise _NotSimple

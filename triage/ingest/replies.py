@@ -84,6 +84,19 @@ _DISCLAIMER = re.compile(
     re.IGNORECASE,
 )
 _DISCLAIMER_LOWER = re.compile(_DISCLAIMER.pattern)  # for lower-cased text (see _lowered)
+# Each alternative of _DISCLAIMER holds one of these words (the first ends in one of the four
+# adjectives): lower-cased text with none of them cannot match, and is not searched.
+_DISCLAIMER_WORDS = (
+    "confidential",
+    "private",
+    "intended",
+    "privileged",
+    "if you ",
+    "views ",
+    "monitored",
+    "please consider",
+    "freedom of information",
+)
 _BANNER = re.compile(
     r"^\s*(\[?external\]?:?|caution:|warning:|this (e-?mail|message) (originated|came) from outside)"
     r".{0,200}(outside|external|links|attachments|sender).*$",
@@ -103,6 +116,20 @@ _QUOTE_START = re.compile(
     r")",
     re.IGNORECASE | re.MULTILINE,
 )
+# Every alternative above starts with one of these characters (the only characters
+# ``re.IGNORECASE`` matches to o, b or f are O, B and F), so only lines starting with one are tried:
+# the search found the same place by trying the whole pattern at every character of the text.
+_QUOTE_CANDIDATE = re.compile(r"\n[>oObB_*fF-]")
+
+
+def _quote_start(text: str) -> re.Match[str] | None:
+    """``_QUOTE_START.search(text)``."""
+    if match := _QUOTE_START.match(text):
+        return match
+    for line in _QUOTE_CANDIDATE.finditer(text):
+        if match := _QUOTE_START.match(text, line.start() + 1):
+            return match
+    return None
 
 
 @dataclass(slots=True)
@@ -114,7 +141,8 @@ class BodyParts:
 
 def split_body(text: str) -> BodyParts:
     """Split a plain-text body. Lines are kept in their parts; nothing is dropped."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:  # most text has none: no copies then
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         return BodyParts("", "", "")
     head, tail = _cut_at_quote_start(text)
@@ -139,7 +167,7 @@ def split_body(text: str) -> BodyParts:
 
 
 def _cut_at_quote_start(text: str) -> tuple[str, str]:
-    match = _QUOTE_START.search(text)
+    match = _quote_start(text)
     if match is None or not text[: match.start()].strip():
         # Nothing quoted, or the message *starts* with a quote/forward: then look for the
         # first marker after some new text, if any; otherwise there is no new text at all.
@@ -179,7 +207,10 @@ def _strip_trailing_furniture(text: str) -> tuple[str, str]:
     first = max(0, len(lines) - 39)
     block = "\n".join(lines[first:])
     low = _lowered(block)
-    match = _DISCLAIMER_LOWER.search(low) if low is not None else _DISCLAIMER.search(block)
+    if low is None:
+        match = _DISCLAIMER.search(block)
+    else:
+        match = _DISCLAIMER_LOWER.search(low) if any(word in low for word in _DISCLAIMER_WORDS) else None
     if match:
         start = first + block.count("\n", 0, match.start())
         while start > 0 and lines[start - 1].strip():

@@ -42,6 +42,11 @@ from triage.store.locks import SCHEMA_LOCK, advisory_lock, begin_write, insert_i
 from triage.store.schema import attachments, case_messages, cases, classifications, messages, quarantine, runs
 
 BATCH = 500
+# A new SQLite store's page size. A stored message is about 25 KB (raw bytes and text), which at
+# SQLite's default of 4 KB spills over six or seven overflow pages, each written to the WAL and
+# again at a checkpoint; at 16 KB storing a batch took about a fifth less CPU. (An existing
+# store keeps the page size it was made with: SQLite changes it only on VACUUM.)
+SQLITE_PAGE_SIZE = 16384
 
 
 @dataclass
@@ -121,13 +126,18 @@ class Store:
         reads the version again once it holds it."""
         from triage.store.migrate import at_head, upgrade_to_head
 
-        try:
+        def upgrade_once() -> None:
             with self.engine.connect() as conn:
                 if at_head(conn):
                     return
             with self.transaction() as conn:
                 advisory_lock(conn, SCHEMA_LOCK)
                 upgrade_to_head(conn)
+
+        try:
+            # Two processes creating one new SQLite file can find it locked without waiting
+            # (SQLite's deadlock avoidance while the file is still in rollback mode): try again.
+            retry_on_conflict(upgrade_once, "schema upgrade")
         except OperationalError as exc:
             raise StoreError(f"could not open the store {self.url!r}: {exc.orig}. Check the path or the server.") from exc
 
@@ -549,6 +559,7 @@ def latest_classification() -> ColumnElement[bool]:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=10000")  # first: switching a new file to WAL waits for another opener's lock
+    cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # before WAL: only a new, empty file takes it
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -356,7 +356,7 @@ def test_predictions_in_memory_zones_are_those_without(model, monkeypatch: pytes
     """``triage run`` predicts each batch in a spaCy memory zone (memory flat in the backlog):
     batches of words the model's spaCy has never seen get the same predictions, evidence and
     all, as outside any zone, and the new words are not kept."""
-    from triage.parallel import predict
+    from triage.classify.service import predict
     from triage.text import nlp
     from triage.text.nlp import get_nlp
 

@@ -298,8 +298,7 @@ class LoadedModel:
                 return run(predictor=predictor, batch=WORKER_BATCH)
 
     def predict_routes(self, msgs: list[Message]) -> list[dict[str, Any]]:
-        from triage.classify.service import input_from_message
-        from triage.parallel import predict
+        from triage.classify.service import input_from_message, predict
         from triage.route.assign import assign
 
         predictions = predict(self.model, [input_from_message(m) for m in msgs])

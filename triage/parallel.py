@@ -57,16 +57,9 @@ class InProcess:
         self.model = model
 
     def submit(self, inputs: list[TextInput]) -> Pending:
+        from triage.classify.service import predict
+
         return _Done(predict(self.model, inputs))
-
-
-def predict(model: TriageModel, inputs: list[TextInput]) -> list[Prediction]:
-    """``model.predict(inputs)`` in a spaCy memory zone (after a process's first texts): a long
-    import's memory stays flat."""
-    from triage.text.nlp import memory_zone
-
-    with memory_zone(len(inputs)):
-        return model.predict(inputs)
 
 
 _worker_model: TriageModel | None = None
@@ -90,6 +83,8 @@ def _predict(inputs: list[TextInput]) -> list[Prediction]:
     if _worker_load_error is not None:
         raise _worker_load_error
     assert _worker_model is not None, "the worker's model is loaded by its initializer"
+    from triage.classify.service import predict
+
     return predict(_worker_model, inputs)
 
 

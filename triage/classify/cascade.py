@@ -157,8 +157,13 @@ class GeneralReading:
     b_: float = 0.0
     threshold_: float = 1.0
 
+    @staticmethod
+    def target(examples: list[Example]) -> np.ndarray:
+        """What it learns to find: a complaint, or any dissatisfaction."""
+        return np.array([e.kind == "complaint" or e.dissatisfied for e in examples])
+
     def fit(self, emb: np.ndarray, examples: list[Example], seed: int, folds: int) -> GeneralReading:
-        y = np.array([e.kind == "complaint" or e.dissatisfied for e in examples])
+        y = self.target(examples)
         weight = np.array([e.weight for e in examples], dtype=np.float64)
         oof = np.zeros(len(examples))
         for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(emb, y):
@@ -211,7 +216,7 @@ class CascadeModel:
                 # it our corpus's wording of dissatisfaction, not the one-liners it is for.
                 assert self.fast.words_ is not None
                 rows = np.flatnonzero(self.fast.words_ < self.gate.general_train_words)
-                y = np.array([examples[i].kind == "complaint" or examples[i].dissatisfied for i in rows])
+                y = GeneralReading.target([examples[i] for i in rows])
                 if min(y.sum(), len(y) - y.sum()) < self.config.folds:  # too few short ones to learn from
                     rows = np.arange(len(examples))
                 self.general = GeneralReading(self.gate.general_c, self.gate.general_recall).fit(

@@ -24,6 +24,15 @@ def load_model(folder: str | Path | None = None) -> tuple[TriageModel | CascadeM
     return model, meta
 
 
+def predict(model: TriageModel | CascadeModel, inputs: list[TextInput]) -> list[Prediction]:
+    """``model.predict(inputs)`` in a spaCy memory zone (after a process's first texts), so a
+    process reading a long backlog keeps flat memory. Every path that classifies mail uses it."""
+    from triage.text.nlp import memory_zone
+
+    with memory_zone(len(inputs)):
+        return model.predict(inputs)
+
+
 def input_from_message(m: Message) -> TextInput:
     return TextInput(
         id=m.message_id or m.source.describe(),

@@ -142,8 +142,7 @@ def classify(files: tuple[Path, ...], model_dir: Path | None) -> None:
 
         triage classify triage/sample/mailbox/08-faint-gas-smell.eml
     """
-    from triage.classify.service import BATCH, inputs_from_files, load_model, prediction_json
-    from triage.parallel import predict
+    from triage.classify.service import BATCH, inputs_from_files, load_model, predict, prediction_json
 
     model, _ = load_model(model_dir)
     for path in files:

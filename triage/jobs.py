@@ -269,8 +269,10 @@ class LoadedModel:
 
     def __init__(self, model_dir: Path, table: RoutingTable, nation: str, case_rules: CaseRules | None = None) -> None:
         from triage.classify.service import load_model
+        from triage.route.deadlines import load_calendars
 
         self.model, self.meta = load_model(model_dir)
+        load_calendars()  # start-up, with the model: routing's first message would pay it otherwise
         self.model_dir = model_dir
         self.table, self.nation, self.case_rules = table, nation, case_rules
         self.cases: dict[str, int] = {}  # case links by rule, as classify_store counts them

@@ -251,7 +251,8 @@ class _Candidate:
 _RESIDENTS = select(cases.c.id, cases.c.resident, cases.c.themes, cases.c.last_contact_at).where(
     cases.c.resident.in_(bindparam("residents", expanding=True)), cases.c.merged_into.is_(None)
 )
-_FLUSH = {  # what a batch holds back, in the order it is written
+_OPEN_CASES = insert(cases).returning(cases.c.id, sort_by_parameter_order=True)
+_FLUSH = {  # what a batch holds back, in the order it is written (after the cases it opened)
     "case_events": _INSERT["case_events"],
     "case_messages": _INSERT["case_messages"],
     "case_refs": _INSERT["case_refs"],
@@ -264,10 +265,13 @@ class BatchLinker:
 
     Two things make a batch cheaper than its messages one by one. The cases of the batch's
     residents are read once and kept as the batch writes them, so resident linking asks the
-    store nothing per message. Events, links and references are held back and each table written
-    with one executemany, and each case's cached state once, when the batch ends (``flush``);
-    a read that would see held-back rows writes them first, so every read sees what it would
-    have seen had each row been written at once."""
+    store nothing per message. The cases it opens, their events, links and references are held
+    back and each table written with one executemany, and each case's cached state once, when
+    the batch ends (``flush``); a read that would see held-back rows writes them first, so every
+    read sees what it would have seen had each row been written at once. A case opened and not
+    yet written has a provisional id (negative), replaced by its own wherever it was given
+    (its ``Link``, the rows held back) when it is written, and before any id of it is shown or
+    compared."""
 
     def __init__(
         self,
@@ -279,6 +283,9 @@ class BatchLinker:
     ) -> None:
         self.conn, self.rules, self.nation, self.on_case = conn, rules, nation, on_case
         self._held: dict[str, list[dict[str, Any]]] = {name: [] for name in _FLUSH}
+        self._opened: dict[int, dict[str, Any]] = {}  # provisional id -> the new case's row, in order
+        self._opened_links: list[Link] = []
+        self._ids: dict[int, int] = {}  # provisional id -> the case's id once written
         self._states: dict[int, dict[str, Any]] = {}  # case -> what _write_case would write, the latest
         self._of_resident: dict[str, list[_Candidate]] = {}
         self._candidates: dict[int, _Candidate] = {}
@@ -290,6 +297,7 @@ class BatchLinker:
         todo = sorted({r for r in residents if r and r not in self._of_resident})
         if not todo:
             return
+        self._write_opened()  # the query must see the cases this batch opened
         for resident in todo:
             self._of_resident[resident] = []
         for row in self.conn.execute(_RESIDENTS, {"residents": todo}):
@@ -309,13 +317,31 @@ class BatchLinker:
             self._write_held(name)
         return self.conn.execute(stmt, params)
 
+    def _write_opened(self) -> None:
+        """Write the cases opened since the last write, and give each its own id."""
+        if not self._opened:
+            return
+        ids = list(self.conn.scalars(_OPEN_CASES, list(self._opened.values())))
+        for provisional, case_pk in zip(self._opened, ids, strict=True):
+            self._ids[provisional] = case_pk
+            if (candidate := self._candidates.pop(provisional, None)) is not None:
+                candidate.id = case_pk
+                self._candidates[case_pk] = candidate
+        for link in self._opened_links:
+            link.case_pk = self._ids[link.case_pk]
+        self._opened, self._opened_links = {}, []
+
     def _write_held(self, name: str) -> None:
         if rows := self._held[name]:
+            self._write_opened()
+            for row in rows:
+                row["case_pk"] = self._ids.get(row["case_pk"], row["case_pk"])
             self.conn.execute(_FLUSH[name], rows)
             self._held[name] = []
 
     def flush(self) -> None:
         """Write what the batch holds back (call before the transaction commits)."""
+        self._write_opened()
         for name in _FLUSH:
             self._write_held(name)
         if self._states:
@@ -324,7 +350,10 @@ class BatchLinker:
 
     def _write_case(self, case_pk: int, evs: list[Event], people: list[Contact], themes: set[str]) -> None:
         state = _case_state(evs, people, themes, self.nation)
-        self._states[case_pk] = state
+        if case_pk in self._opened:  # not written yet: it is written with this state
+            self._opened[case_pk].update(state)
+        else:
+            self._states[case_pk] = state
         if (candidate := self._candidates.get(case_pk)) is not None:
             candidate.themes, candidate.last_contact_at = state["themes"], state["last_contact_at"]
 
@@ -370,10 +399,12 @@ class BatchLinker:
             state = _case_state(evs, [new], set(themes), nation)
             resident = "" if kind == "mp_enquiry" else resident_key(msg)
             title = (msg.get("subject") or "")[:200]
-            case_pk = conn.execute(_INSERT["cases"], dict(resident=resident, title=title, **state)).inserted_primary_key[0]
+            case_pk = -1 - len(self._ids) - len(self._opened)  # provisional until written
+            self._opened[case_pk] = dict(resident=resident, title=title, **state)
             self._add_candidate(resident, case_pk, state["themes"], state["last_contact_at"])
             written = True
             link = Link(case_pk, "new", "no earlier message of its thread, reference or resident and theme")
+            self._opened_links.append(link)
             self._held["case_events"] += [_event_row(case_pk, opened) for opened in evs]
         else:
             evs = self._events(link.case_pk)
@@ -392,7 +423,7 @@ class BatchLinker:
             )
         )
         if refs:
-            known = {r for (r,) in self._read(("case_refs",), _CASE_REFS, {"pk": link.case_pk})}
+            known = set() if written else {r for (r,) in self._read(("case_refs",), _CASE_REFS, {"pk": link.case_pk})}
             self._held["case_refs"] += [{"case_pk": link.case_pk, "ref": ref} for ref, _ in refs if ref not in known]
         if is_contact:
             people.append(new)
@@ -444,12 +475,12 @@ class BatchLinker:
         if not resident or not themes or kind not in RESIDENT_LINK_KINDS or msg.get("automated") or received is None:
             return None
         since = received - timedelta(days=self.rules.window_days)
-        self._load_residents([resident])
-        rows = sorted(
-            (c for c in self._of_resident[resident] if c.last_contact_at is not None and c.last_contact_at >= since),
-            key=lambda c: (c.last_contact_at, c.id),
-            reverse=True,
-        )
+        if resident not in self._of_resident:
+            self._load_residents([resident])
+        within = [c for c in self._of_resident[resident] if c.last_contact_at is not None and c.last_contact_at >= since]
+        if any(c.id < 0 for c in within):
+            self._write_opened()  # their ids order them, and name the case linked to
+        rows = sorted(within, key=lambda c: (c.last_contact_at, c.id), reverse=True)
         for r in rows:
             shared = sorted(set(themes) & set(r.themes or []))
             if shared:

@@ -112,11 +112,18 @@ def classified(
     return row, kind, prediction["dissatisfied"], list(themes), on_register
 
 
-def test_a_batch_links_to_the_cases_its_earlier_messages_opened(store: Store) -> None:
+@pytest.mark.parametrize("many_cases", [500, -1])
+def test_a_batch_links_to_the_cases_its_earlier_messages_opened(
+    store: Store, many_cases: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One BatchLinker over a batch (as `triage run` links): a message later in the batch joins
     the case an earlier one opened, by thread, reference and resident, with the links, reasons
-    and case rows that linking the messages one at a time gives."""
+    and case rows that linking the messages one at a time gives; the same when every resident is
+    looked up in the store per message (as one with more than MANY_CASES cases is)."""
+    from triage.cases import records
     from triage.cases.records import BatchLinker
+
+    monkeypatch.setattr(records, "MANY_CASES", many_cases)
 
     batch = [
         classified(store, 1, date(2026, 11, 2)),

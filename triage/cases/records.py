@@ -251,6 +251,19 @@ class _Candidate:
 _RESIDENTS = select(cases.c.id, cases.c.resident, cases.c.themes, cases.c.last_contact_at).where(
     cases.c.resident.in_(bindparam("residents", expanding=True)), cases.c.merged_into.is_(None)
 )
+_RESIDENT_CASES = (
+    select(cases.c.resident, func.count())
+    .where(cases.c.resident.in_(bindparam("residents", expanding=True)), cases.c.merged_into.is_(None))
+    .group_by(cases.c.resident)
+)
+_RESIDENT = (
+    select(cases.c.id, cases.c.themes, cases.c.last_contact_at)
+    .where(
+        cases.c.resident == bindparam("resident"), cases.c.merged_into.is_(None), cases.c.last_contact_at >= bindparam("since")
+    )
+    .order_by(cases.c.last_contact_at.desc(), cases.c.id.desc())
+)
+MANY_CASES = 500  # a resident with more cases (a shared address) is looked up in the store per message
 _OPEN_CASES = insert(cases).returning(cases.c.id, sort_by_parameter_order=True)
 _FLUSH = {  # what a batch holds back, in the order it is written (after the cases it opened)
     "case_events": _INSERT["case_events"],
@@ -265,7 +278,8 @@ class BatchLinker:
 
     Two things make a batch cheaper than its messages one by one. The cases of the batch's
     residents are read once and kept as the batch writes them, so resident linking asks the
-    store nothing per message. The cases it opens, their events, links and references are held
+    store nothing per message (but for a resident with more than ``MANY_CASES``, a shared
+    address, whose cases are looked up per message as before, after writing what the batch holds). The cases it opens, their events, links and references are held
     back and each table written with one executemany, and each case's cached state once, when
     the batch ends (``flush``); a read that would see held-back rows writes them first, so every
     read sees what it would have seen had each row been written at once. A case opened and not
@@ -288,16 +302,23 @@ class BatchLinker:
         self._ids: dict[int, int] = {}  # provisional id -> the case's id once written
         self._states: dict[int, dict[str, Any]] = {}  # case -> what _write_case would write, the latest
         self._of_resident: dict[str, list[_Candidate]] = {}
+        self._looked_up: set[str] = set()  # residents with MANY_CASES: _RESIDENT per message, as before
         self._candidates: dict[int, _Candidate] = {}
         self._load_residents([resident_key(m) for m in msgs])
 
     def _load_residents(self, residents: list[str]) -> None:
         """Read every case not merged of these residents, whatever its last contact (one the batch
         writes may come into the window): a case the batch writes is kept here if its resident is."""
-        todo = sorted({r for r in residents if r and r not in self._of_resident})
+        todo = sorted({r for r in residents if r and r not in self._of_resident and r not in self._looked_up})
         if not todo:
             return
         self._write_opened()  # the query must see the cases this batch opened
+        counts = dict(self.conn.execute(_RESIDENT_CASES, {"residents": todo}).all())
+        many = {r for r in todo if counts.get(r, 0) > MANY_CASES}
+        self._looked_up |= many
+        todo = [r for r in todo if r not in many]
+        if not todo:
+            return
         for resident in todo:
             self._of_resident[resident] = []
         for row in self.conn.execute(_RESIDENTS, {"residents": todo}):
@@ -344,6 +365,9 @@ class BatchLinker:
         self._write_opened()
         for name in _FLUSH:
             self._write_held(name)
+        self._write_states()
+
+    def _write_states(self) -> None:
         if self._states:
             self.conn.execute(_UPDATE_CASE, [{"pk": pk, **state} for pk, state in self._states.items()])
             self._states = {}
@@ -475,12 +499,17 @@ class BatchLinker:
         if not resident or not themes or kind not in RESIDENT_LINK_KINDS or msg.get("automated") or received is None:
             return None
         since = received - timedelta(days=self.rules.window_days)
-        if resident not in self._of_resident:
-            self._load_residents([resident])
-        within = [c for c in self._of_resident[resident] if c.last_contact_at is not None and c.last_contact_at >= since]
-        if any(c.id < 0 for c in within):
-            self._write_opened()  # their ids order them, and name the case linked to
-        rows = sorted(within, key=lambda c: (c.last_contact_at, c.id), reverse=True)
+        self._load_residents([resident])
+        if resident in self._looked_up:
+            self._write_opened()
+            self._write_states()
+            found = self.conn.execute(_RESIDENT, {"resident": resident, "since": since})
+            rows = [_Candidate(r.id, r.themes or [], as_utc(r.last_contact_at)) for r in found]
+        else:
+            within = [c for c in self._of_resident[resident] if c.last_contact_at is not None and c.last_contact_at >= since]
+            if any(c.id < 0 for c in within):
+                self._write_opened()  # their ids order them, and name the case linked to
+            rows = sorted(within, key=lambda c: (c.last_contact_at, c.id), reverse=True)
         for r in rows:
             shared = sorted(set(themes) & set(r.themes or []))
             if shared:

@@ -3,12 +3,13 @@ each with a case that raises it and one that must not."""
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime
 
 import pytest
 
 from triage.cases.history import Contact, Event, breaches, check_event, clock, contact_flags, stage_of, timelines
-from triage.cases.rules import CaseRules, normalise_reference
+from triage.cases.rules import CaseRules, literal_prefix, normalise_reference
 from triage.errors import ConfigError, InputError
 
 RULES = CaseRules()
@@ -216,6 +217,34 @@ def test_reference_patterns_are_configurable_and_checked() -> None:
     with pytest.raises(ConfigError, match="not a valid regular expression"):
         CaseRules(reference_patterns=(r"(HC\d+",))
     assert normalise_reference("cmp-123 45") == "CMP12345"
+
+
+def test_references_found_from_a_patterns_first_letters_are_those_found_at_every_position() -> None:
+    """Patterns are tried only where the lower-cased text holds their first letters (``literal_prefix``):
+    the same references, in the same order, as trying every position, with the letters that
+    match non-ASCII ones (ı İ K ſ) and look-behinds around them."""
+    rules = CaseRules(reference_patterns=(*RULES.reference_patterns, r"(?:job|JOB)\s*(\d{4,})", r"(W[O0]-\d+)"))
+    assert [prefix for _, prefix in rules._compiled] == ["cmp", "ref", "[#", "", "w"]
+    assert (
+        literal_prefix("a|b") == literal_prefix(r"\bCMP") == literal_prefix("(?-i:Ref)x") == "" and literal_prefix("ab*") == "a"
+    )
+
+    def everywhere(text: str) -> list[tuple[str, str]]:
+        found: dict[str, str] = {}
+        for rx, _ in rules._compiled:
+            for m in rx.finditer(text):
+                found.setdefault(normalise_reference(m.group(1)), m.group(0))
+        return list(found.items())
+
+    rng = random.Random(2)
+    words = "CMP cmp Cmp CMP- cMP ref REF Ref reference Reference erence no. number : # [ ] [# tenancy account rent x _ İ ı K ſ é job WO- W0-"
+    tokens = [*words.split(), " ", "\n", " no.", *(str(rng.randint(0, 10**7)) for _ in range(20))]
+    with_refs = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(tokens) for _ in range(rng.randint(0, 25)))
+        assert rules.references(text) == everywhere(text), text
+        with_refs += bool(everywhere(text))
+    assert with_refs > 1000
 
 
 def test_a_response_on_the_day_of_the_complaint_does_not_make_it_an_escalation_request() -> None:

@@ -43,6 +43,39 @@ def put(
     at: tuple[int, int] = DEFAULT_TIME,
 ) -> Any:
     """Store message n (with Message-ID <n@test>), classify it as told, and link it."""
+    row, kind, dissatisfied, themes, on_register = classified(
+        store,
+        n,
+        day,
+        kind=kind,
+        themes=themes,
+        dissatisfied=dissatisfied,
+        sender=sender,
+        subject=subject,
+        body=body,
+        reply_to=reply_to,
+        at=at,
+    )
+    with store.transaction() as conn:
+        link = link_message(conn, row, kind, dissatisfied, themes, on_register, rules)
+    return row["id"], link
+
+
+def classified(
+    store: Store,
+    n: int,
+    day: date,
+    *,
+    kind: str = "service_request",
+    themes: tuple[str, ...] = ("repairs",),
+    dissatisfied: bool = False,
+    sender: str = "jo@example.com",
+    subject: str = "Leak under the sink",
+    body: str = "The pipe under my sink is leaking.",
+    reply_to: int | None = None,
+    at: tuple[int, int] = DEFAULT_TIME,
+) -> tuple[dict[str, Any], str, bool, list[str], bool]:
+    """Store message n and classify it as told, not linked: (row, kind, dissatisfied, themes, on register)."""
     from datetime import datetime
 
     msg = EmailMessage()
@@ -76,8 +109,51 @@ def put(
     }
     with store.transaction() as conn:
         store.add_classifications("test", "0" * 64, [(row["id"], prediction)], conn)
-        link = link_message(conn, row, kind, prediction["dissatisfied"], list(themes), on_register, rules)
-    return row["id"], link
+    return row, kind, prediction["dissatisfied"], list(themes), on_register
+
+
+@pytest.mark.parametrize("many_cases", [500, -1])
+def test_a_batch_links_to_the_cases_its_earlier_messages_opened(
+    store: Store, many_cases: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One BatchLinker over a batch (as `triage run` links): a message later in the batch joins
+    the case an earlier one opened, by thread, reference and resident, with the links, reasons
+    and case rows that linking the messages one at a time gives; the same when every resident is
+    looked up in the store per message (as one with more than MANY_CASES cases is)."""
+    from triage.cases import records
+    from triage.cases.records import BatchLinker
+
+    monkeypatch.setattr(records, "MANY_CASES", many_cases)
+
+    batch = [
+        classified(store, 1, date(2026, 11, 2)),
+        classified(store, 2, date(2026, 11, 3), reply_to=1, subject="Re: Leak under the sink", themes=()),
+        classified(store, 3, date(2026, 11, 3), kind="complaint", sender="sam@example.com", subject="Fence CMP-1234"),
+        classified(store, 4, date(2026, 11, 4), sender="kim@example.com", subject="About CMP-1234", themes=("asb",)),
+        classified(store, 5, date(2026, 11, 5), subject="Still leaking", body="The leak is worse."),
+        classified(store, 6, date(2026, 11, 5), kind="mp_enquiry", sender="mp@parliament.example", subject="Constituent"),
+    ]
+    with store.transaction() as conn:
+        linker = BatchLinker(conn, RULES, "england", [row for row, *_ in batch])
+        links = [linker.link(row, kind, dis, themes, reg) for row, kind, dis, themes, reg in batch]
+        linker.flush()
+    assert all(link is not None for link in links)
+    a, b, c = links[0].case_pk, links[2].case_pk, links[5].case_pk  # type: ignore[union-attr]
+    assert len({a, b, c}) == 3 and min(a, b, c) > 0
+    first = batch[0][0]["id"]
+    assert [(link.case_pk, link.rule, link.reason) for link in links] == [  # type: ignore[union-attr]
+        (a, "new", "no earlier message of its thread, reference or resident and theme"),
+        (a, "thread", f"replies to message #{first} (<1@test>) on case #{a}"),
+        (b, "new", "no earlier message of its thread, reference or resident and theme"),
+        (b, "reference", f"case reference 'CMP-1234' matches case #{b}"),
+        (a, "resident", f"same resident (jo@example.com) about repairs, 2 days after the last contact on case #{a}"),
+        (c, "new", "no earlier message of its thread, reference or resident and theme"),
+    ]
+    case = get_case(store, a)
+    assert case is not None and [m["rule"] for m in case["messages"]] == ["new", "thread", "resident"]
+    assert [e.event for e in case["events"]] == ["received"] and case["stage"] == "service_request"
+    assert get_case(store, b)["references"] == ["CMP1234"]  # type: ignore[index]
+    assert sorted(get_case(store, b)["themes"]) == ["asb", "repairs"]  # type: ignore[index]
 
 
 def test_a_reply_joins_its_thread_and_says_why(store: Store) -> None:

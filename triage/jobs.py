@@ -185,6 +185,21 @@ def _batches(n: int, size: int, in_flight: int) -> Iterator[tuple[int, int]]:
         i += step
 
 
+@functools.cache
+def _set_flags() -> Any:
+    """UPDATE a message's classification flags (by this model), for executemany."""
+    from sqlalchemy import bindparam, update
+
+    from triage.store.schema import classifications
+
+    c = classifications.c
+    return (
+        update(classifications)
+        .where(c.message_pk == bindparam("pk"), c.model_sha256 == bindparam("sha256"))
+        .values(flags=bindparam("all_flags"))
+    )
+
+
 @dataclass
 class _BatchWriter:
     """Routes a classified batch, stores it and links it to cases, in one transaction."""
@@ -214,12 +229,8 @@ class _BatchWriter:
         return assign(p, row["channel"], as_utc(row["received_at"]), self.table, self.nation)
 
     def _store(self, rows: list[dict[str, Any]], predictions: list[Any], routed: list[dict[str, Any]]) -> set[int]:
-        from sqlalchemy import update
-
-        from triage.cases import link_message
-        from triage.cases.records import cases_of_messages
+        from triage.cases.records import BatchLinker, cases_of_messages
         from triage.store.locks import CASES_LOCK, advisory_lock
-        from triage.store.schema import classifications
 
         links: dict[str, int] = {}
         with self.store.transaction() as conn:
@@ -231,23 +242,23 @@ class _BatchWriter:
                 [(r["id"], {**p.as_dict(), **a}) for r, p, a in zip(rows, predictions, routed, strict=True)],
                 conn,
             )
-            on_case = cases_of_messages(conn, [r["id"] for r in rows if r["id"] in new])  # classified by an earlier model
+            ours = [r for r in rows if r["id"] in new]  # the others another worker classified and linked meanwhile
+            on_case = cases_of_messages(conn, [r["id"] for r in ours])  # classified by an earlier model
+            linker = BatchLinker(conn, self.rules, self.nation, ours, on_case)
+            flagged = []
             for r, p, a in zip(rows, predictions, routed, strict=True):
-                if r["id"] not in new:  # another worker classified and linked it meanwhile
+                if r["id"] not in new:
                     continue
-                link = link_message(
-                    conn, r, p.kind, p.dissatisfied, p.themes, a["on_complaints_register"], self.rules, self.nation, on_case
-                )
+                link = linker.link(r, p.kind, p.dissatisfied, p.themes, a["on_complaints_register"])
                 if link is None:
                     continue
                 if link.rule != "already":
                     links[link.rule] = links.get(link.rule, 0) + 1
                 if link.flags:
-                    conn.execute(
-                        update(classifications)
-                        .where(classifications.c.message_pk == r["id"], classifications.c.model_sha256 == self.meta["sha256"])
-                        .values(flags=a["flags"] + [f.as_dict() for f in link.flags])
-                    )
+                    flagged.append({"pk": r["id"], "all_flags": a["flags"] + [f.as_dict() for f in link.flags]})
+            linker.flush()
+            if flagged:
+                conn.execute(_set_flags(), [{**f, "sha256": self.meta["sha256"]} for f in flagged])
         _add_counts(self.links, links)  # counted once the transaction has committed (it may be retried)
         return new
 
@@ -258,8 +269,10 @@ class LoadedModel:
 
     def __init__(self, model_dir: Path, table: RoutingTable, nation: str, case_rules: CaseRules | None = None) -> None:
         from triage.classify.service import load_model
+        from triage.route.deadlines import load_calendars
 
         self.model, self.meta = load_model(model_dir)
+        load_calendars()  # start-up, with the model: routing's first message would pay it otherwise
         self.model_dir = model_dir
         self.table, self.nation, self.case_rules = table, nation, case_rules
         self.cases: dict[str, int] = {}  # case links by rule, as classify_store counts them

@@ -43,6 +43,12 @@ RULES: dict[str, Rule] = {
 EMERGENCY_HAZARD_HOURS = 24  # Awaab's Law: emergency hazards made safe within 24 hours
 
 
+def load_calendars() -> None:
+    """Import the bank-holiday calendars now: ``holidays`` imports every country's on first use
+    (about a tenth of a second), which a job that loads its model pays then, not in its first batch."""
+    import holidays.countries  # noqa: F401
+
+
 @functools.cache
 def _calendar(nation: str, year: int) -> holidays.HolidayBase:
     if nation not in NATIONS:

@@ -27,35 +27,10 @@ RULES = CaseRules(own_domains=("northbrook-homes.example",))
 DEFAULT_TIME = (10, 0)
 
 
-def put(
-    store: Store,
-    n: int,
-    day: date,
-    *,
-    kind: str = "service_request",
-    themes: tuple[str, ...] = ("repairs",),
-    dissatisfied: bool = False,
-    sender: str = "jo@example.com",
-    subject: str = "Leak under the sink",
-    body: str = "The pipe under my sink is leaking.",
-    reply_to: int | None = None,
-    rules: CaseRules = RULES,
-    at: tuple[int, int] = DEFAULT_TIME,
-) -> Any:
-    """Store message n (with Message-ID <n@test>), classify it as told, and link it."""
-    row, kind, dissatisfied, themes, on_register = classified(
-        store,
-        n,
-        day,
-        kind=kind,
-        themes=themes,
-        dissatisfied=dissatisfied,
-        sender=sender,
-        subject=subject,
-        body=body,
-        reply_to=reply_to,
-        at=at,
-    )
+def put(store: Store, n: int, day: date, *, rules: CaseRules = RULES, **fields: Any) -> Any:
+    """Store message n (with Message-ID <n@test>), classify it as told (``classified``'s
+    keywords), and link it."""
+    row, kind, dissatisfied, themes, on_register = classified(store, n, day, **fields)
     with store.transaction() as conn:
         link = link_message(conn, row, kind, dissatisfied, themes, on_register, rules)
     return row["id"], link

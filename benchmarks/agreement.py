@@ -19,6 +19,7 @@ from sklearn.metrics import f1_score
 
 from triage.classify.data import load_split
 from triage.classify.service import load_model, predict
+from triage.errors import TriageError
 from triage.labels import THEMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,9 +45,13 @@ def agreement(pairs: list[tuple[Labels, Labels]]) -> tuple[float, float, float, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=str(ROOT / "models" / "default"))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=str(ROOT / "models" / "default"), help="model folder (default models/default)")
     args = parser.parse_args()
+    try:
+        model, _ = load_model(args.model)
+    except TriageError as exc:
+        parser.exit(2, f"agreement.py: {exc}\n")
     test = {e.input.id: e for e in load_split(ROOT / "training_data", "test")}
     second = [
         json.loads(line) for line in (ROOT / "training_data" / "agreement" / "second_annotator.jsonl").open() if line.strip()
@@ -56,7 +61,6 @@ def main() -> None:
     kind, dis, theme, counts = agreement(list(zip(gold, [r["labels"] for r in second], strict=True)))
     print(f"{len(second)} test items labelled twice (the second annotator blind to the first)")
     print(f"second annotator: kind macro-F1 {kind:.3f}   dissatisfied F1 {dis:.3f}   theme micro-F1 {theme:.3f}")
-    model, _ = load_model(args.model)
     answers = [
         {"kind": p.kind, "dissatisfied": p.dissatisfied, "themes": p.themes} for p in predict(model, [e.input for e in first])
     ]

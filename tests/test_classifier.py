@@ -180,10 +180,14 @@ def test_bad_jsonl_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def tiny_cascade(tiny_project: Path) -> Path:
-    """A cascade (tf-idf model + sentence-encoder model) trained on the tiny corpus."""
+    """A cascade (tf-idf model + sentence-encoder model, themes by the stacker as shipped) trained
+    on the tiny corpus."""
     config = tiny_project / "cascade.toml"
     config.write_text(
-        (tiny_project / "train.toml").read_text().replace('name = "tiny"', 'name = "tiny-cascade"')
+        (tiny_project / "train.toml")
+        .read_text()
+        .replace('name = "tiny"', 'name = "tiny-cascade"')
+        .replace("max_features = 20000\n", "max_features = 20000\ntheme_stacker = true\nstacker_iterations = 40\n")
         + '[cascade]\nencoder = "all-minilm-l6-v2"\n[cascade.gate]\nshort_words = 30\nmax_tokens = 32\n'
     )
     code, _, err = run("train", "--config", str(config), "--json")
@@ -210,6 +214,25 @@ def test_cascade_sends_short_and_uncertain_messages_to_the_encoder_model(tiny_ca
     again = model.predict([short])[0]
     assert again.kind == p_short.kind  # the same message alone or in a batch: the same answer
     assert again.kind_scores == pytest.approx(p_short.kind_scores, abs=2e-4)
+
+
+def test_with_the_stacker_both_models_themes_are_the_stackers_at_their_thresholds(tiny_cascade: Path) -> None:
+    meta = json.loads((tiny_cascade / "model.json").read_text())
+    assert meta["training"]["themes_decided_by"].startswith("boosted trees")
+    assert meta["training"]["encoder_model"]["themes_decided_by"].startswith("boosted trees")
+    model, _ = load_model(tiny_cascade)
+    assert model.fast.stacker is not None and model.heads.stacker_ is not None and model.heads.neighbours_ is not None
+    items = [
+        TextInput("s", "", "mould back in the bedroom again and nobody rang me back", channel="social"),
+        TextInput("l", "Rent statement", "Please send me a rent statement for the last year for my housing benefit claim. " * 4),
+    ]
+    from triage.labels import THEMES
+
+    for p in model.predict(items):
+        thresholds = model.heads.thresholds[1] if p.decided_by == "encoder" else model.fast.theme_thresholds
+        for k, t in enumerate(THEMES):  # the scores shown are rounded to 4 places
+            assert p.theme_scores[t] >= thresholds[k] - 1e-4 if t in p.themes else p.theme_scores[t] < thresholds[k] + 1e-4
+        assert all(0.0 <= v <= 1.0 for v in p.theme_scores.values())
 
 
 def test_the_encoder_models_rules_a_complaint_is_dissatisfied_and_the_general_reading_only_adds(tiny_cascade: Path) -> None:

@@ -57,6 +57,17 @@ Encoder: {enc["name"]} (upstream {enc.get("upstream")}, revision {enc["version"]
 {enc.get("dim")} dimensions, float16 weights, subject and new text truncated at {gate.get("max_tokens")} word pieces,
 run with numpy (`triage/classify/encoder.py`); provenance and checks in
 `models/encoders/{enc["name"]}/PROVENANCE.md`.""")
+    if meta.get("config", {}).get("theme_stacker"):
+        c = meta["config"]
+        parts.append(f"""
+## Themes: a second stage over all the scores
+Each model's themes are decided by boosted trees, one per theme (scikit-learn
+HistGradientBoosting, {c.get("stacker_iterations")} trees of {c.get("stacker_leaves")} leaves, learning rate
+{c.get("stacker_learning_rate")}), reading all 21 head scores (kinds, dissatisfied, themes) and the word count
+together, trained on the heads' out-of-fold scores, with thresholds chosen on their own
+out-of-fold probabilities. The encoder model's trees also read the labels of the 15 training
+messages nearest in the sentence encoder's space (`triage/classify/stacker.py`). A theme's
+probability in a prediction is the trees'.""")
     if real := meta.get("metrics", {}).get("real_text"):
         parts.append(f"""
 ## Real text (evaluation only, never trained or tuned on item by item)

@@ -28,6 +28,7 @@ from triage.classify.data import Example, TextInput
 from triage.classify.encoder import SentenceEncoder
 from triage.classify.features import Features, _effective_text, featurise
 from triage.classify.model import ModelConfig, Prediction, TriageModel, _fit_platt, _fit_temperature
+from triage.classify.stacker import NeighbourVotes, ThemeStacker, stack_features
 from triage.labels import KINDS, THEMES
 
 
@@ -77,12 +78,16 @@ class EncoderHeads:
     w_: np.ndarray | None = None  # (21 + dim, 21)
     b_: np.ndarray | None = None
     calibration_: TriageModel | None = None  # holds temperature, Platt pairs and thresholds
+    stacker_: ThemeStacker | None = None  # decides themes when the config asks (triage/classify/stacker.py)
+    neighbours_: NeighbourVotes | None = None  # what the stacker reads beside the heads' scores
 
     def _x(self, logits: np.ndarray, emb: np.ndarray) -> np.ndarray:
         assert self.mean_ is not None and self.scale_ is not None
         return np.hstack([(logits - self.mean_) / self.scale_, emb * np.float32(self.gate.embedding_weight)]).astype(np.float32)
 
-    def fit(self, fast: TriageModel, oof_logits: np.ndarray, emb: np.ndarray, examples: list[Example]) -> EncoderHeads:
+    def fit(
+        self, fast: TriageModel, oof_logits: np.ndarray, emb: np.ndarray, examples: list[Example], words: np.ndarray
+    ) -> EncoderHeads:
         cfg = fast.config
         self.mean_ = oof_logits.mean(axis=0)
         self.scale_ = np.maximum(oof_logits.std(axis=0), 1e-6)
@@ -115,7 +120,8 @@ class EncoderHeads:
             return w, b
 
         oof = np.zeros((len(examples), n + 1 + len(THEMES)))
-        for train_idx, test_idx in StratifiedKFold(cfg.folds, shuffle=True, random_state=cfg.seed).split(x, y_kind):
+        folds = list(StratifiedKFold(cfg.folds, shuffle=True, random_state=cfg.seed).split(x, y_kind))
+        for train_idx, test_idx in folds:
             w, b = fit_all(train_idx)
             oof[test_idx] = x[test_idx] @ w + b
         cal = TriageModel(cfg)
@@ -123,6 +129,12 @@ class EncoderHeads:
         cal.platt_dissatisfied = _fit_platt(oof[:, n], y_dis)
         cal.platt_themes = [_fit_platt(oof[:, n + 1 + k], y_themes[:, k]) for k in range(len(THEMES))]
         p_kind, _, p_themes = cal.calibrate(oof)
+        if cfg.theme_stacker:
+            labels = np.hstack([np.eye(n)[y_kind], y_dis[:, None], y_themes])
+            self.neighbours_ = NeighbourVotes()
+            votes = self.neighbours_.fit(emb, labels, folds)
+            self.stacker_ = ThemeStacker(cfg.stacker_iterations, cfg.stacker_learning_rate, cfg.stacker_leaves, cfg.seed)
+            p_themes = self.stacker_.fit(stack_features(oof, words, votes), y_themes, weight, folds)
         cal.complaint_threshold = cal._choose_complaint_threshold(
             p_kind[:, KINDS.index("complaint")], y_kind == KINDS.index("complaint")
         )
@@ -131,9 +143,14 @@ class EncoderHeads:
         self.w_, self.b_ = fit_all(np.arange(len(examples)))
         return self
 
-    def scores(self, logits: np.ndarray, emb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def scores(self, logits: np.ndarray, emb: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         assert self.calibration_ is not None and self.w_ is not None
-        return self.calibration_.calibrate(self._x(logits, emb) @ self.w_ + self.b_)
+        z = self._x(logits, emb) @ self.w_ + self.b_
+        p_kind, p_dis, p_themes = self.calibration_.calibrate(z)
+        stacker, neighbours = getattr(self, "stacker_", None), getattr(self, "neighbours_", None)  # None in older models
+        if stacker is not None and neighbours is not None:
+            p_themes = stacker.probabilities(stack_features(z, words, neighbours.votes(emb)))
+        return p_kind, p_dis, p_themes
 
     @property
     def thresholds(self) -> tuple[float, list[float]]:
@@ -208,13 +225,12 @@ class CascadeModel:
     def fit(self, examples: list[Example], embeddings: np.ndarray | None = None) -> CascadeModel:
         self.fast = TriageModel(self.config).fit(examples)
         emb = self.embed([e.input for e in examples]) if embeddings is None else embeddings
-        assert self.fast.oof_logits_ is not None
+        assert self.fast.oof_logits_ is not None and self.fast.words_ is not None
         with threadpool_limits(limits=1, user_api="blas"):  # small dense fits: extra BLAS threads only spin
-            self.heads = EncoderHeads(self.gate).fit(self.fast, self.fast.oof_logits_, emb, examples)
+            self.heads = EncoderHeads(self.gate).fit(self.fast, self.fast.oof_logits_, emb, examples, self.fast.words_)
             if self.gate.general_recall > 0:
                 # It reads only short messages, so it learns from shortish ones: long letters taught
                 # it our corpus's wording of dissatisfaction, not the one-liners it is for.
-                assert self.fast.words_ is not None
                 rows = np.flatnonzero(self.fast.words_ < self.gate.general_train_words)
                 y = GeneralReading.target([examples[i] for i in rows])
                 if min(y.sum(), len(y) - y.sum()) < self.config.folds:  # too few short ones to learn from
@@ -232,6 +248,9 @@ class CascadeModel:
                 "temperature": round(cal.temperature, 4),
                 "complaint_threshold": round(cal.complaint_threshold, 4),
                 "theme_thresholds": {t: round(v, 3) for t, v in zip(THEMES, cal.theme_thresholds, strict=True)},
+                "themes_decided_by": "boosted trees over its head scores and the 15 nearest training messages"
+                if self.heads.stacker_
+                else "its theme heads (Platt-scaled)",
             },
         }
         if self.general is not None:
@@ -264,14 +283,15 @@ class CascadeModel:
         assert self.fast is not None and self.heads is not None
         feats = list(featurise(items))
         logits = self.fast.logits(feats)
-        p_kind, p_dis, p_themes = self.fast.calibrate(logits)
+        words = np.array([f.words for f in feats])
+        p_kind, p_dis, p_themes = self.fast.calibrate(logits, words)
         routed = self.route(feats, p_kind, p_dis)
         out = self.fast.predictions(items, feats, p_kind, p_dis, p_themes)
         idx = np.flatnonzero(routed)
         if len(idx):
             sub_items, sub_feats = [items[i] for i in idx], [feats[i] for i in idx]
             emb = self.embed(sub_items)
-            p_kind2, p_dis2, p_themes2 = self.heads.scores(logits[idx], emb)
+            p_kind2, p_dis2, p_themes2 = self.heads.scores(logits[idx], emb, words[idx])
             complaint_threshold, theme_thresholds = self.heads.thresholds
             # A complaint is always dissatisfied (GUIDE 4): below the floor the next kind is taken.
             per_row = np.where(p_dis2 >= self.gate.complaint_floor, complaint_threshold, np.inf)

@@ -22,6 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from triage.classify.data import Example, TextInput
 from triage.classify.features import Evidence, Features, featurise, identity
+from triage.classify.stacker import ThemeStacker, stack_features
 from triage.labels import KINDS, THEMES
 from triage.text.nlp import MAX_CHARS
 
@@ -48,6 +49,12 @@ class ModelConfig:
     # How many invented examples a staff-reviewed message counts as (`train --with-reviews`). 1 until a
     # landlord's own measurement says more pays: benchmarks/reviews.py found 5, 10 and 20 worse than 1.
     review_weight: float = 1.0
+    # Themes decided by boosted trees over all the heads' scores (triage/classify/stacker.py).
+    # False in a model saved before it existed, which keeps answering as it was measured.
+    theme_stacker: bool = False
+    stacker_iterations: int = 200
+    stacker_learning_rate: float = 0.05
+    stacker_leaves: int = 15
 
 
 @dataclass
@@ -114,6 +121,7 @@ class TriageModel:
     platt_themes: list[tuple[float, float]] = field(default_factory=list)
     theme_thresholds: list[float] = field(default_factory=list)
     complaint_threshold: float = 0.5
+    stacker: ThemeStacker | None = None  # decides themes when set (config.theme_stacker)
     training_summary: dict[str, Any] = field(default_factory=dict)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -186,10 +194,13 @@ class TriageModel:
         self.complaint_threshold = self._choose_complaint_threshold(
             p_kind[:, KINDS.index("complaint")], y_kind == KINDS.index("complaint")
         )
-        self.theme_thresholds = [
-            self._choose_theme_threshold(_sigmoid(a * oof_themes[:, k] + b), y_themes[:, k])
-            for k, (a, b) in enumerate(self.platt_themes)
-        ]
+        if cfg.theme_stacker:
+            self.stacker = ThemeStacker(cfg.stacker_iterations, cfg.stacker_learning_rate, cfg.stacker_leaves, cfg.seed)
+            words = np.array([f.words for f in feats])
+            p_themes = self.stacker.fit(stack_features(self.oof_logits_, words), y_themes, w, folds)
+        else:
+            p_themes = np.column_stack([_sigmoid(a * oof_themes[:, k] + b) for k, (a, b) in enumerate(self.platt_themes)])
+        self.theme_thresholds = [self._choose_theme_threshold(p_themes[:, k], y_themes[:, k]) for k in range(len(THEMES))]
 
         # Final heads on all the training data, stacked for one-pass prediction.
         kind_model = head(cfg.c_kind).fit(x_main, y_kind, sample_weight=w)
@@ -216,6 +227,7 @@ class TriageModel:
             "temperature": round(self.temperature, 4),
             "complaint_threshold": round(self.complaint_threshold, 4),
             "theme_thresholds": {t: round(v, 3) for t, v in zip(THEMES, self.theme_thresholds, strict=True)},
+            "themes_decided_by": "boosted trees over all head scores" if self.stacker else "the theme heads (Platt-scaled)",
         }
         return self
 
@@ -260,12 +272,17 @@ class TriageModel:
         )
         return np.hstack([z, zt])
 
-    def calibrate(self, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Calibrated (kind probabilities, dissatisfied probability, theme probabilities)."""
+    def calibrate(self, logits: np.ndarray, words: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Calibrated (kind probabilities, dissatisfied probability, theme probabilities).
+        ``words`` (each message's word count) is needed when a theme stacker decides themes."""
         n = len(KINDS)
         p_kind = _softmax(logits[:, :n] / self.temperature)
         a, b = self.platt_dissatisfied
         p_dis = _sigmoid(a * logits[:, n] + b)
+        if self.stacker is not None:
+            if words is None:
+                raise ValueError("this model's themes read each message's word count: pass words to calibrate()")
+            return p_kind, p_dis, self.stacker.probabilities(stack_features(logits, words))
         at = np.array([p[0] for p in self.platt_themes])
         bt = np.array([p[1] for p in self.platt_themes])
         p_themes = _sigmoid(at * logits[:, n + 1 :] + bt)
@@ -273,7 +290,7 @@ class TriageModel:
 
     def scores(self, feats: list[Features]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Calibrated (kind probabilities, dissatisfied probability, theme probabilities)."""
-        return self.calibrate(self.logits(feats))
+        return self.calibrate(self.logits(feats), np.array([f.words for f in feats]))
 
     def decide_kind(self, p_kind: np.ndarray, complaint_threshold: float | np.ndarray | None = None) -> np.ndarray:
         complaint = KINDS.index("complaint")

@@ -1,0 +1,70 @@
+"""The theme stacker and the nearest-example votes (triage/classify/stacker.py), on synthetic data
+where the right answer is known."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from triage.classify.stacker import SMALL_BATCH, NeighbourVotes, ThemeStacker, stack_features
+
+
+def _folds(y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    return list(StratifiedKFold(3, shuffle=True, random_state=13).split(y, y))
+
+
+def test_the_stacker_learns_a_theme_that_depends_on_two_scores_together() -> None:
+    # Theme 0 is present only when both of the first two scores are high: no single score's
+    # threshold finds it, boosted trees over both do. Theme 1 never occurs in training.
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(600, 4))
+    y = np.column_stack([(logits[:, 0] > 0) & (logits[:, 1] > 0), np.zeros(600, dtype=bool)]).astype(int)
+    x = stack_features(logits, rng.integers(1, 200, size=600))
+    assert x.shape == (600, 5)
+    stacker = ThemeStacker(iterations=60, learning_rate=0.1, leaves=7, seed=13)
+    oof = stacker.fit(x, y, np.ones(600), _folds(y[:, 0]))
+    assert oof.shape == (600, 2) and np.all(oof[:, 1] == 0.0)  # a theme never seen is never given
+    assert ((oof[:, 0] >= 0.5) == y[:, 0]).mean() > 0.9  # out of fold, so this is not memorised
+    fresh = rng.normal(size=(200, 4))
+    truth = (fresh[:, 0] > 0) & (fresh[:, 1] > 0)
+    p = stacker.probabilities(stack_features(fresh, np.full(200, 50)))
+    assert ((p[:, 0] >= 0.5) == truth).mean() > 0.9
+    again = ThemeStacker(iterations=60, learning_rate=0.1, leaves=7, seed=13)
+    again.fit(x, y, np.ones(600), _folds(y[:, 0]))
+    assert np.array_equal(again.probabilities(x), stacker.probabilities(x))  # deterministic
+
+
+def test_neighbour_votes_share_the_labels_of_the_nearest_examples_and_pickle_small() -> None:
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(2, 16))
+    group = np.repeat([0, 1], 50)
+    emb = centres[group] + 0.05 * rng.normal(size=(100, 16))
+    labels = np.column_stack([group == 0, group == 1]).astype(int)
+    votes = NeighbourVotes(k=5)
+    oof = votes.fit(emb, labels, _folds(group))
+    assert oof.shape == (100, 4)  # 2 label shares + nearest and mean similarity
+    assert np.allclose(oof[:, 0], group == 0, atol=1e-6) and np.all(oof[:, 2] > 0.9)
+    query = centres[[1]] + 0.05 * rng.normal(size=(1, 16))
+    assert votes.votes(query)[0, 1] > 0.99
+    assert votes._unpacked is not None
+    restored = pickle.loads(pickle.dumps(votes))
+    assert restored._unpacked is None and restored.vectors_.dtype == np.float16  # the float32 copy is not saved
+    assert np.allclose(restored.votes(query), votes.votes(query))
+
+
+def test_small_batches_walk_the_flattened_trees_and_get_scikit_learns_answers() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(400, 6))
+    y = np.column_stack([x[:, 0] * x[:, 1] > 0, x[:, 2] > 1.0, np.zeros(400, dtype=bool)]).astype(int)
+    stacker = ThemeStacker(iterations=30, learning_rate=0.2, leaves=9, seed=13)
+    stacker.fit(x, y, np.ones(400), _folds(y[:, 0]))
+    fresh = rng.normal(size=(SMALL_BATCH, 6)) * 2
+    walked = stacker.probabilities(fresh)
+    assert stacker._trees is not False and stacker._trees is not None  # the small-batch path was taken
+    by_sklearn = np.column_stack([stacker._predict_one(m, fresh) for m in stacker.models_])
+    assert np.allclose(walked, by_sklearn, rtol=0, atol=1e-12)
+    assert np.array_equal(stacker.probabilities(fresh[:1]), walked[:1])  # one row alone: the same
+    restored = pickle.loads(pickle.dumps(stacker))
+    assert restored._trees is False and np.array_equal(restored.probabilities(fresh), walked)

@@ -1,0 +1,207 @@
+"""Theme decisions that read every head's score at once, and the nearest written examples.
+
+The theme heads are fifteen separate linear models, each reading the words for itself: "told",
+"letter" and "refused" lift ``communication`` whether the message is about a broken promise or
+about an allocations decision it explains. A second stage of boosted trees per theme reads all
+21 head scores (kinds, dissatisfied, themes) and the message's length together, so it can learn
+how the themes go with one another and with the kind of message. Like the encoder model it is
+trained on the heads' *out-of-fold* scores, and its own thresholds are chosen on its own
+out-of-fold probabilities.
+
+For the messages the encoder model reads, it also gets ``NeighbourVotes``: the labels of the
+15 training messages nearest in the sentence encoder's space, weighted by similarity. The
+embedding is already computed for those messages, so the votes cost one small matrix product.
+
+Both were chosen on the out-of-domain sets (README, "Themes"): on the dev split, drawn from the
+same files as training, they change themes by -0.001 to +0.006.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+
+def stack_features(logits: np.ndarray, words: np.ndarray, *more: np.ndarray) -> np.ndarray:
+    """What the stacker reads: the heads' raw scores, log word count, and any extra columns."""
+    return np.hstack([logits, np.log1p(np.asarray(words, dtype=np.float64))[:, None], *more])
+
+
+@dataclass
+class _Trees:
+    """Every tree of every theme's classifier as flat arrays, walked for all of them at once.
+
+    scikit-learn walks one tree at a time, each in its own thread pool: about 1.5 ms a theme
+    however few the rows, 22 ms for one message's fifteen themes. Walking all 3,000 trees
+    together in numpy takes under 1 ms for a few rows; for a batch scikit-learn's own loop is
+    faster, so this is used for small batches only (``SMALL_BATCH``)."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    leaf: np.ndarray
+    value: np.ndarray
+    roots: np.ndarray  # first node of each tree
+    starts: np.ndarray  # first tree of each theme's classifier
+    baseline: np.ndarray  # each classifier's starting score
+    depth: int
+
+    @classmethod
+    def of(cls, models: list[Any]) -> _Trees | None:
+        """Flattened trees, or None where a model is not the plain binary kind this reads."""
+        parts, roots, starts, baseline, offset, depth = [], [], [], [], 0, 0
+        for model in models:
+            predictors = getattr(model, "_predictors", None)
+            if predictors is None or getattr(model, "is_categorical_", None) is not None:
+                return None
+            starts.append(len(roots))
+            baseline.append(float(np.ravel(model._baseline_prediction)[0]))
+            for (tree,) in predictors:
+                nodes = tree.nodes
+                parts.append((nodes, offset))
+                roots.append(offset)
+                offset += len(nodes)
+                depth = max(depth, int(nodes["depth"].max()))
+        nodes = np.concatenate([n for n, _ in parts])
+        shift = np.concatenate([np.full(len(n), o, dtype=np.int64) for n, o in parts])
+        return cls(
+            feature=nodes["feature_idx"].astype(np.int64),
+            threshold=nodes["num_threshold"].astype(np.float64),
+            left=nodes["left"].astype(np.int64) + shift,
+            right=nodes["right"].astype(np.int64) + shift,
+            leaf=nodes["is_leaf"].astype(bool),
+            value=nodes["value"].astype(np.float64),
+            roots=np.array(roots, dtype=np.int64),
+            starts=np.array(starts, dtype=np.int64),
+            baseline=np.array(baseline),
+            depth=depth,
+        )
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
+        rows = np.arange(len(x))[:, None]
+        for _ in range(self.depth):
+            at_leaf = self.leaf[node]
+            if at_leaf.all():
+                break
+            go_left = x[rows, self.feature[node]] <= self.threshold[node]
+            node = np.where(at_leaf, node, np.where(go_left, self.left[node], self.right[node]))
+        raw = np.add.reduceat(self.value[node], self.starts, axis=1) + self.baseline
+        return 1.0 / (1.0 + np.exp(-raw))
+
+
+SMALL_BATCH = 16  # rows up to which the flattened trees are walked instead of scikit-learn's
+
+
+@dataclass
+class ThemeStacker:
+    """One boosted-tree classifier per theme over :func:`stack_features`."""
+
+    iterations: int = 200
+    learning_rate: float = 0.05
+    leaves: int = 15
+    seed: int = 13
+    models_: list[Any] = field(default_factory=list)  # per theme: a fitted classifier, or a constant probability
+    _trees: _Trees | bool | None = field(default=False, repr=False)  # flattened at first use; False: not yet
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_trees": False}
+
+    def _fit_one(self, x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> Any:
+        if y.min() == y.max():
+            return float(y[0])
+        model = HistGradientBoostingClassifier(
+            max_iter=self.iterations,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.leaves,
+            early_stopping=False,  # the default turns it on above 10,000 rows, with a random split
+            random_state=self.seed,
+        )
+        # Equal weights (no staff reviews, or all of one weight) are left out: with any weights
+        # scikit-learn takes a general path five times slower, for the same trees.
+        return model.fit(x, y, sample_weight=None if np.all(weight == weight[0]) else weight)
+
+    @staticmethod
+    def _predict_one(model: Any, x: np.ndarray) -> np.ndarray:
+        if isinstance(model, float):
+            return np.full(len(x), model)
+        return model.predict_proba(x)[:, 1]
+
+    def fit(
+        self, x: np.ndarray, y_themes: np.ndarray, weight: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]
+    ) -> np.ndarray:
+        """Fit on all rows; return out-of-fold probabilities (rows x themes) for thresholds."""
+        oof = np.zeros(y_themes.shape)
+        self.models_ = []
+        for k in range(y_themes.shape[1]):
+            y = y_themes[:, k]
+            for train_idx, test_idx in folds:
+                oof[test_idx, k] = self._predict_one(self._fit_one(x[train_idx], y[train_idx], weight[train_idx]), x[test_idx])
+            self.models_.append(self._fit_one(x, y, weight))
+        return oof
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        if len(x) <= SMALL_BATCH and np.isfinite(x).all():
+            if self._trees is False:
+                fitted = [m for m in self.models_ if not isinstance(m, float)]
+                self._trees = _Trees.of(fitted) if fitted else None
+            if isinstance(self._trees, _Trees):
+                fitted_p = self._trees.probabilities(x)
+                out, j = np.empty((len(x), len(self.models_))), 0
+                for k, m in enumerate(self.models_):
+                    if isinstance(m, float):
+                        out[:, k] = m
+                    else:
+                        out[:, k], j = fitted_p[:, j], j + 1
+                return out
+        return np.column_stack([self._predict_one(m, x) for m in self.models_])
+
+
+@dataclass
+class NeighbourVotes:
+    """The labels of a message's nearest training messages in the sentence encoder's space.
+
+    Gives, per label (5 kinds, dissatisfied, 15 themes), the similarity-weighted share of the
+    ``k`` nearest training messages that carry it, then the nearest and mean similarity (how
+    familiar the message is)."""
+
+    k: int = 15
+    vectors_: np.ndarray | None = None  # unit-length training embeddings, float16 (half the model file)
+    labels_: np.ndarray | None = None  # (rows, labels) 0/1
+    _unpacked: np.ndarray | None = field(default=None, repr=False)  # float32 copy, made at first use
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_unpacked": None}
+
+    @staticmethod
+    def _unit(emb: np.ndarray) -> np.ndarray:
+        return (emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+
+    def _votes(self, query: np.ndarray, vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        k = min(self.k, len(vectors) - 1)
+        sim = query @ vectors.T
+        idx = np.argpartition(-sim, k, axis=1)[:, :k]
+        near = np.maximum(np.take_along_axis(sim, idx, axis=1), 0.0)
+        weight = near / (near.sum(axis=1, keepdims=True) + 1e-9)
+        shares = np.einsum("nk,nkj->nj", weight, labels[idx])
+        return np.hstack([shares, near.max(axis=1, keepdims=True), near.mean(axis=1, keepdims=True)])
+
+    def fit(self, emb: np.ndarray, labels: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Keep the training messages; return each one's votes from the other folds (for training)."""
+        unit = self._unit(emb)
+        labels = labels.astype(np.float32)
+        oof = np.zeros((len(emb), labels.shape[1] + 2), dtype=np.float32)
+        for train_idx, test_idx in folds:
+            oof[test_idx] = self._votes(unit[test_idx], unit[train_idx], labels[train_idx])
+        self.vectors_, self.labels_ = unit.astype(np.float16), labels.astype(np.uint8)
+        return oof
+
+    def votes(self, emb: np.ndarray) -> np.ndarray:
+        assert self.vectors_ is not None and self.labels_ is not None
+        if self._unpacked is None:
+            self._unpacked = self.vectors_.astype(np.float32)
+        return self._votes(self._unit(emb), self._unpacked, self.labels_.astype(np.float32))

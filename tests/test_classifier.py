@@ -232,6 +232,19 @@ def test_with_the_stacker_both_models_themes_are_the_stackers_at_their_threshold
         thresholds = model.heads.thresholds[1] if p.decided_by == "encoder" else model.fast.theme_thresholds
         for k, t in enumerate(THEMES):  # the scores shown are rounded to 4 places
             assert p.theme_scores[t] >= thresholds[k] - 1e-4 if t in p.themes else p.theme_scores[t] < thresholds[k] + 1e-4
+    texts = [
+        "still no one has come about the leak under the sink",
+        "who do i complain to about the caretaker shouting at my kids",
+        "bins not emptied again on Elm Court, third week",
+        "thanks for sorting the boiler so quickly",
+        "my rent statement is wrong, you have charged me twice",
+        "the new kitchen fitters broke my tiles and left",
+    ]
+    batch = model.predict([TextInput(str(i), "", t, channel="social") for i, t in enumerate(texts)])
+    for i, t in enumerate(texts):  # one message scores the same alone as in a batch
+        [alone] = model.predict([TextInput(str(i), "", t, channel="social")])
+        assert alone.themes == batch[i].themes
+        assert alone.theme_scores == pytest.approx(batch[i].theme_scores, abs=2e-3)
         assert all(0.0 <= v <= 1.0 for v in p.theme_scores.values())
 
 

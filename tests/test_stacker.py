@@ -6,6 +6,7 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+import pytest
 from sklearn.model_selection import StratifiedKFold
 
 from triage.classify.stacker import SMALL_BATCH, NeighbourVotes, ThemeStacker, stack_features
@@ -68,3 +69,35 @@ def test_small_batches_walk_the_flattened_trees_and_get_scikit_learns_answers() 
     assert np.array_equal(stacker.probabilities(fresh[:1]), walked[:1])  # one row alone: the same
     restored = pickle.loads(pickle.dumps(stacker))
     assert restored._trees is False and np.array_equal(restored.probabilities(fresh), walked)
+
+
+def test_a_value_exactly_on_a_split_goes_the_way_scikit_learn_sends_it() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 3))
+    y = np.column_stack([x[:, 0] > 0.2]).astype(int)
+    stacker = ThemeStacker(iterations=5, learning_rate=0.5, leaves=3, seed=13)
+    stacker.fit(x, y, np.ones(300), _folds(y[:, 0]))
+    root = stacker.models_[0]._predictors[0][0].nodes[0]
+    on_split = rng.normal(size=(4, 3))
+    on_split[:, root["feature_idx"]] = root["num_threshold"]
+    by_sklearn = stacker._predict_one(stacker.models_[0], on_split)
+    assert np.allclose(stacker.probabilities(on_split)[:, 0], by_sklearn, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="read 3 numbers a message, got 4"):
+        stacker.probabilities(np.zeros((1, 4)))
+
+
+def test_neighbour_votes_from_tiny_folds_and_the_same_alone_as_in_a_batch() -> None:
+    rng = np.random.default_rng(4)
+    emb = rng.normal(size=(2, 8))
+    labels = np.array([[1, 0], [0, 1]])
+    oof = NeighbourVotes().fit(emb, labels, [(np.array([0]), np.array([1])), (np.array([1]), np.array([0]))])
+    assert oof[0, 1] == 1.0 and oof[1, 0] == 1.0  # each one's only neighbour is the other
+    votes = NeighbourVotes()
+    votes.fit(rng.normal(size=(500, 32)), rng.integers(0, 2, size=(500, 3)), [(np.arange(250), np.arange(250, 500))])
+    queries = rng.normal(size=(64, 32))
+    batch = votes.votes(queries)
+    alone = np.vstack([votes.votes(queries[[i]]) for i in range(64)])
+    # Rounded to 4 places, so a matrix product's last bits (which depend on the batch) move a vote
+    # by one last place at most, and only where they straddle a rounding boundary.
+    assert np.abs(batch - alone).max() <= 2e-4
+    assert votes.votes(queries[:0]).shape == (0, 5)

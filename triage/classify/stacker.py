@@ -49,6 +49,7 @@ class _Trees:
     starts: np.ndarray  # first tree of each theme's classifier
     baseline: np.ndarray  # each classifier's starting score
     depth: int
+    n_features: int
 
     @classmethod
     def of(cls, models: list[Any]) -> _Trees | None:
@@ -56,7 +57,7 @@ class _Trees:
         parts, roots, starts, baseline, offset, depth = [], [], [], [], 0, 0
         for model in models:
             predictors = getattr(model, "_predictors", None)
-            if predictors is None or getattr(model, "is_categorical_", None) is not None:
+            if predictors is None or getattr(model, "is_categorical_", None) is not None or model.n_trees_per_iteration_ != 1:
                 return None
             starts.append(len(roots))
             baseline.append(float(np.ravel(model._baseline_prediction)[0]))
@@ -79,9 +80,12 @@ class _Trees:
             starts=np.array(starts, dtype=np.int64),
             baseline=np.array(baseline),
             depth=depth,
+            n_features=int(models[0].n_features_in_),
         )
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
+        if x.shape[1] != self.n_features:
+            raise ValueError(f"the theme trees read {self.n_features} numbers a message, got {x.shape[1]}")
         node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
         rows = np.arange(len(x))[:, None]
         for _ in range(self.depth):
@@ -136,7 +140,7 @@ class ThemeStacker:
     ) -> np.ndarray:
         """Fit on all rows; return out-of-fold probabilities (rows x themes) for thresholds."""
         oof = np.zeros(y_themes.shape)
-        self.models_ = []
+        self.models_, self._trees = [], False
         for k in range(y_themes.shape[1]):
             y = y_themes[:, k]
             for train_idx, test_idx in folds:
@@ -167,12 +171,19 @@ class NeighbourVotes:
 
     Gives, per label (5 kinds, dissatisfied, 15 themes), the similarity-weighted share of the
     ``k`` nearest training messages that carry it, then the nearest and mean similarity (how
-    familiar the message is)."""
+    familiar the message is).
+
+    Similarities and votes are rounded to ``DECIMALS`` places: a matrix product's last bits
+    depend on how many messages share the batch, and trees split on exact values (a share of
+    0.99999988 or 1.00000024 where every neighbour agrees), so unrounded votes let one message
+    score differently alone and in a batch."""
 
     k: int = 15
     vectors_: np.ndarray | None = None  # unit-length training embeddings, float16 (half the model file)
     labels_: np.ndarray | None = None  # (rows, labels) 0/1
     _unpacked: np.ndarray | None = field(default=None, repr=False)  # float32 copy, made at first use
+
+    DECIMALS = 4
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_unpacked": None}
@@ -182,26 +193,33 @@ class NeighbourVotes:
         return (emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-9)).astype(np.float32)
 
     def _votes(self, query: np.ndarray, vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
-        k = min(self.k, len(vectors) - 1)
-        sim = query @ vectors.T
-        idx = np.argpartition(-sim, k, axis=1)[:, :k]
+        out = np.zeros((len(query), labels.shape[1] + 2))
+        k = min(self.k, len(vectors))  # a message is never its own neighbour: training votes come from other folds
+        if k == 0 or len(query) == 0:
+            return out
+        sim = np.round((query @ vectors.T).astype(np.float64), self.DECIMALS)
+        idx = np.argpartition(-sim, k - 1, axis=1)[:, :k]
         near = np.maximum(np.take_along_axis(sim, idx, axis=1), 0.0)
-        weight = near / (near.sum(axis=1, keepdims=True) + 1e-9)
-        shares = np.einsum("nk,nkj->nj", weight, labels[idx])
-        return np.hstack([shares, near.max(axis=1, keepdims=True), near.mean(axis=1, keepdims=True)])
+        total = near.sum(axis=1, keepdims=True)
+        weight = np.divide(near, total, out=np.zeros_like(near), where=total > 0)
+        out[:, :-2] = np.einsum("nk,nkj->nj", weight, labels[idx])
+        out[:, -2], out[:, -1] = near.max(axis=1), near.mean(axis=1)
+        return np.round(out, self.DECIMALS)
 
     def fit(self, emb: np.ndarray, labels: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        """Keep the training messages; return each one's votes from the other folds (for training)."""
-        unit = self._unit(emb)
-        labels = labels.astype(np.float32)
-        oof = np.zeros((len(emb), labels.shape[1] + 2), dtype=np.float32)
+        """Keep the training messages; return each one's votes from the other folds (for training),
+        read from the same float16-rounded vectors that prediction reads."""
+        unit = self._unit(emb).astype(np.float16)
+        vectors = unit.astype(np.float32)
+        labels = labels.astype(np.float64)
+        oof = np.zeros((len(emb), labels.shape[1] + 2))
         for train_idx, test_idx in folds:
-            oof[test_idx] = self._votes(unit[test_idx], unit[train_idx], labels[train_idx])
-        self.vectors_, self.labels_ = unit.astype(np.float16), labels.astype(np.uint8)
+            oof[test_idx] = self._votes(vectors[test_idx], vectors[train_idx], labels[train_idx])
+        self.vectors_, self.labels_, self._unpacked = unit, labels.astype(np.uint8), None
         return oof
 
     def votes(self, emb: np.ndarray) -> np.ndarray:
         assert self.vectors_ is not None and self.labels_ is not None
         if self._unpacked is None:
             self._unpacked = self.vectors_.astype(np.float32)
-        return self._votes(self._unit(emb), self._unpacked, self.labels_.astype(np.float32))
+        return self._votes(self._unit(emb), self._unpacked, self.labels_.astype(np.float64))

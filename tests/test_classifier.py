@@ -248,6 +248,47 @@ def test_with_the_stacker_both_models_themes_are_the_stackers_at_their_threshold
         assert all(0.0 <= v <= 1.0 for v in p.theme_scores.values())
 
 
+def test_a_model_pickled_before_the_second_stage_reads_themes_with_its_heads(tiny_cascade: Path) -> None:
+    import pickle
+
+    import numpy as np
+
+    from triage.classify.features import featurise
+    from triage.labels import THEMES
+
+    model, _ = load_model(tiny_cascade)
+    old = pickle.loads(pickle.dumps(model))
+    old.attach(model.encoder)
+    for obj, name in ((old.fast, "stacker"), (old.heads, "stacker_"), (old.heads, "neighbours_")):
+        del obj.__dict__[name]  # as an object pickled before these attributes existed
+    old = pickle.loads(pickle.dumps(old)).attach(model.encoder)
+    assert old.fast.stacker is None and old.heads.stacker_ is None
+    long = [
+        "The boiler has stopped again and the engineer never came back as promised last week.",
+        "Please could you send me a rent statement for the last twelve months for my housing benefit claim.",
+        "I want to make a formal complaint about the damp and mould in my bedroom which has been reported many times.",
+        "Thank you so much to the repairs team who fixed our front door so quickly, we are really grateful.",
+    ]
+    items = [TextInput(str(i), "", (t + " ") * 3) for i, t in enumerate(long)]
+    items.append(TextInput("s", "", "bins not emptied again", channel="social"))
+    feats = list(featurise(items))
+    z = old.fast.logits(feats)
+    a = np.array([p[0] for p in old.fast.platt_themes])
+    b = np.array([p[1] for p in old.fast.platt_themes])
+    platt = 1.0 / (1.0 + np.exp(-(a * z[:, -len(THEMES) :] + b)))
+    predictions = old.predict(items)
+    assert {p.decided_by for p in predictions} == {"tfidf", "encoder"}  # both models' paths are read
+    for i, p in enumerate(predictions):
+        if p.decided_by == "tfidf":
+            assert [p.theme_scores[t] for t in THEMES] == pytest.approx(platt[i], abs=1e-4)
+        assert p.themes == [
+            t
+            for k, t in enumerate(THEMES)
+            if p.theme_scores[t]
+            >= (old.heads.thresholds[1] if p.decided_by == "encoder" else old.fast.theme_thresholds)[k] - 1e-4
+        ]
+
+
 def test_the_encoder_models_rules_a_complaint_is_dissatisfied_and_the_general_reading_only_adds(tiny_cascade: Path) -> None:
     model, _ = load_model(tiny_cascade)
     assert model.general is not None and 0 < model.general.threshold_ < 1

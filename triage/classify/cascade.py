@@ -133,7 +133,7 @@ class EncoderHeads:
             labels = np.hstack([np.eye(n)[y_kind], y_dis[:, None], y_themes])
             self.neighbours_ = NeighbourVotes()
             votes = self.neighbours_.fit(emb, labels, folds)
-            self.stacker_ = ThemeStacker(cfg.stacker_iterations, cfg.stacker_learning_rate, cfg.stacker_leaves, cfg.seed)
+            self.stacker_ = ThemeStacker.from_config(cfg)
             p_themes = self.stacker_.fit(stack_features(oof, words, votes), y_themes, weight, folds)
         cal.complaint_threshold = cal._choose_complaint_threshold(
             p_kind[:, KINDS.index("complaint")], y_kind == KINDS.index("complaint")
@@ -147,9 +147,8 @@ class EncoderHeads:
         assert self.calibration_ is not None and self.w_ is not None
         z = self._x(logits, emb) @ self.w_ + self.b_
         p_kind, p_dis, p_themes = self.calibration_.calibrate(z)
-        stacker, neighbours = getattr(self, "stacker_", None), getattr(self, "neighbours_", None)  # None in older models
-        if stacker is not None and neighbours is not None:
-            p_themes = stacker.probabilities(stack_features(z, words, neighbours.votes(emb)))
+        if self.stacker_ is not None and self.neighbours_ is not None:  # None in a model saved before them
+            p_themes = self.stacker_.probabilities(stack_features(z, words, self.neighbours_.votes(emb)))
         return p_kind, p_dis, p_themes
 
     @property

@@ -195,7 +195,7 @@ class TriageModel:
             p_kind[:, KINDS.index("complaint")], y_kind == KINDS.index("complaint")
         )
         if cfg.theme_stacker:
-            self.stacker = ThemeStacker(cfg.stacker_iterations, cfg.stacker_learning_rate, cfg.stacker_leaves, cfg.seed)
+            self.stacker = ThemeStacker.from_config(cfg)
             words = np.array([f.words for f in feats])
             p_themes = self.stacker.fit(stack_features(self.oof_logits_, words), y_themes, w, folds)
         else:

@@ -105,15 +105,20 @@ SMALL_BATCH = 16  # rows up to which the flattened trees are walked instead of s
 class ThemeStacker:
     """One boosted-tree classifier per theme over :func:`stack_features`."""
 
-    iterations: int = 200
-    learning_rate: float = 0.05
-    leaves: int = 15
-    seed: int = 13
+    iterations: int
+    learning_rate: float
+    leaves: int
+    seed: int
     models_: list[Any] = field(default_factory=list)  # per theme: a fitted classifier, or a constant probability
     _trees: _Trees | bool | None = field(default=False, repr=False)  # flattened at first use; False: not yet
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_trees": False}
+
+    @classmethod
+    def from_config(cls, config: Any) -> ThemeStacker:
+        """The stacker a ModelConfig (``stacker_*`` and ``seed``) describes."""
+        return cls(config.stacker_iterations, config.stacker_learning_rate, config.stacker_leaves, config.seed)
 
     def _fit_one(self, x: np.ndarray, y: np.ndarray, weight: np.ndarray) -> Any:
         if y.min() == y.max():
@@ -181,7 +186,7 @@ class NeighbourVotes:
     k: int = 15
     vectors_: np.ndarray | None = None  # unit-length training embeddings, float16 (half the model file)
     labels_: np.ndarray | None = None  # (rows, labels) 0/1
-    _unpacked: np.ndarray | None = field(default=None, repr=False)  # float32 copy, made at first use
+    _unpacked: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)  # float copies, made at first use
 
     DECIMALS = 4
 
@@ -221,5 +226,5 @@ class NeighbourVotes:
     def votes(self, emb: np.ndarray) -> np.ndarray:
         assert self.vectors_ is not None and self.labels_ is not None
         if self._unpacked is None:
-            self._unpacked = self.vectors_.astype(np.float32)
-        return self._votes(self._unit(emb), self._unpacked, self.labels_.astype(np.float64))
+            self._unpacked = self.vectors_.astype(np.float32), self.labels_.astype(np.float64)
+        return self._votes(self._unit(emb), *self._unpacked)

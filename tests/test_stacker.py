@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import StratifiedKFold
 
-from triage.classify.stacker import SMALL_BATCH, NeighbourVotes, ThemeStacker, stack_features
+from triage.classify.stacker import SMALL_BATCH, NeighbourVotes, ThemeStacker, _Packed, stack_features
 
 
 def _folds(y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -69,6 +69,23 @@ def test_small_batches_walk_the_flattened_trees_and_get_scikit_learns_answers() 
     assert np.array_equal(stacker.probabilities(fresh[:1]), walked[:1])  # one row alone: the same
     restored = pickle.loads(pickle.dumps(stacker))
     assert restored._trees is False and np.array_equal(restored.probabilities(fresh), walked)
+
+
+def test_a_pickled_stacker_keeps_its_trees_in_one_array_and_answers_the_same() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 4))
+    y = np.column_stack([x[:, 0] + x[:, 1] > 0.5, np.zeros(300, dtype=bool)]).astype(int)
+    stacker = ThemeStacker(iterations=25, learning_rate=0.2, leaves=7, seed=13)
+    stacker.fit(x, y, np.ones(300), _folds(y[:, 0]))
+    state = stacker.__getstate__()
+    packed = state["models_"][0]
+    assert isinstance(packed, _Packed) and packed.sizes.sum() == len(packed.nodes) and len(packed.sizes) == 25
+    assert state["models_"][1] == 0.0  # a constant theme is kept as it is
+    assert len(stacker.models_[0]._predictors) == 25  # the live classifier keeps its trees
+    restored = pickle.loads(pickle.dumps(stacker))
+    fresh = rng.normal(size=(SMALL_BATCH * 4, 4))  # above SMALL_BATCH: scikit-learn's own predict
+    assert np.array_equal(restored.probabilities(fresh), stacker.probabilities(fresh))
+    assert np.array_equal(restored.probabilities(fresh[:3]), stacker.probabilities(fresh[:3]))
 
 
 def test_a_value_exactly_on_a_split_goes_the_way_scikit_learn_sends_it() -> None:

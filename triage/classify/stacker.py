@@ -118,7 +118,7 @@ class _Packed:
     def of(cls, model: Any) -> Any:
         """The packed form, or the model itself where its trees are not the plain kind."""
         predictors = getattr(model, "_predictors", None)
-        if predictors is None or any(len(trees) != 1 for trees in predictors):
+        if not predictors or any(len(trees) != 1 for trees in predictors):
             return model
         trees = [trees[0] for trees in predictors]
         if any(t.binned_left_cat_bitsets.size or t.raw_left_cat_bitsets.size for t in trees):
@@ -133,9 +133,13 @@ class _Packed:
         )
 
     def unpack(self) -> Any:
+        from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
         from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 
-        trees = np.split(self.nodes, np.cumsum(self.sizes)[:-1])  # views, not copies
+        nodes = self.nodes
+        if nodes.dtype != PREDICTOR_RECORD_DTYPE:  # saved where np.intp differs, as scikit-learn's own trees allow
+            nodes = nodes.astype(PREDICTOR_RECORD_DTYPE, casting="same_kind")
+        trees = np.split(nodes, np.cumsum(self.sizes)[:-1])  # views, not copies
         self.model._predictors = [[TreePredictor(nodes, self.no_bitsets, self.no_bitsets)] for nodes in trees]
         return self.model
 

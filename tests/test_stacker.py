@@ -83,9 +83,16 @@ def test_a_pickled_stacker_keeps_its_trees_in_one_array_and_answers_the_same() -
     assert state["models_"][1] == 0.0  # a constant theme is kept as it is
     assert len(stacker.models_[0]._predictors) == 25  # the live classifier keeps its trees
     restored = pickle.loads(pickle.dumps(stacker))
+    trees = restored.models_[0]._predictors
+    one = trees[0][0].nodes.base
+    assert one is not None and all(t[0].nodes.base is one for t in trees)  # views of one array, not copies
     fresh = rng.normal(size=(SMALL_BATCH * 4, 4))  # above SMALL_BATCH: scikit-learn's own predict
     assert np.array_equal(restored.probabilities(fresh), stacker.probabilities(fresh))
     assert np.array_equal(restored.probabilities(fresh[:3]), stacker.probabilities(fresh[:3]))
+    # A stacker pickled before the packing (its classifiers' own trees in the state) loads as it was.
+    older = ThemeStacker.__new__(ThemeStacker)
+    older.__setstate__({**stacker.__dict__, "_trees": False})
+    assert np.array_equal(older.probabilities(fresh), stacker.probabilities(fresh))
 
 
 def test_a_value_exactly_on_a_split_goes_the_way_scikit_learn_sends_it() -> None:

@@ -245,7 +245,7 @@ def test_with_the_stacker_both_models_themes_are_the_stackers_at_their_threshold
         [alone] = model.predict([TextInput(str(i), "", t, channel="social")])
         assert alone.themes == batch[i].themes
         assert alone.theme_scores == pytest.approx(batch[i].theme_scores, abs=2e-3)
-        assert all(0.0 <= v <= 1.0 for v in p.theme_scores.values())
+        assert all(0.0 <= v <= 1.0 for v in alone.theme_scores.values())
 
 
 def test_a_model_pickled_before_the_second_stage_reads_themes_with_its_heads(tiny_cascade: Path) -> None:

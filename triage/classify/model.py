@@ -196,8 +196,7 @@ class TriageModel:
         )
         if cfg.theme_stacker:
             self.stacker = ThemeStacker.from_config(cfg)
-            words = np.array([f.words for f in feats])
-            p_themes = self.stacker.fit(stack_features(self.oof_logits_, words), y_themes, w, folds)
+            p_themes = self.stacker.fit(stack_features(self.oof_logits_, self.words_), y_themes, w, folds)
         else:
             p_themes = np.column_stack([_sigmoid(a * oof_themes[:, k] + b) for k, (a, b) in enumerate(self.platt_themes)])
         self.theme_thresholds = [self._choose_theme_threshold(p_themes[:, k], y_themes[:, k]) for k in range(len(THEMES))]
